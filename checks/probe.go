@@ -1,0 +1,161 @@
+package checks
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"syscall"
+	"time"
+	"unicode/utf8"
+)
+
+// Prober runs one probe; ctx carries the deadline (the probe's timeout). It
+// never returns an error: every failure is a Class in the Result.
+// Result.Probe/Kind/Target are filled from the spec.
+type Prober func(ctx context.Context, spec ProbeSpec) Result
+
+// ProberOptions injects the network clients the probers use, so that tests
+// can point them at 127.0.0.1.
+type ProberOptions struct {
+	// HTTPClient is used for http probes. Nil means a client that honours the
+	// proxy environment variables, verifies TLS and opens a new connection for
+	// every probe. Its CheckRedirect is replaced: redirects are followed only
+	// when the spec says so, and then at most five.
+	HTTPClient *http.Client
+	// Resolver is the DNS server (host:port) for dns probes whose spec names
+	// none. Empty means the first nameserver of /etc/resolv.conf.
+	Resolver string
+	// Dialer connects tcp probes, the default HTTP client and dns queries.
+	// Nil means a dialer with a 30 s connect timeout.
+	Dialer *net.Dialer
+	// UserAgent is sent with every http probe. Empty means
+	// "outagebot/1 (+https://github.com/outagebot/outagebot)".
+	UserAgent string
+}
+
+// Probe kinds, the keys of the table NewProbers returns.
+const (
+	kindHTTP = "http"
+	kindDNS  = "dns"
+	kindTCP  = "tcp"
+)
+
+const (
+	defaultUserAgent = "outagebot/1 (+https://github.com/outagebot/outagebot)"
+	resolvConfPath   = "/etc/resolv.conf"
+	// detailMax bounds how much text from a remote server or an error ends up
+	// in a Result.Detail, which is shown to people.
+	detailMax = 120
+)
+
+// NewProbers returns the table of probers by kind: "http", "dns" and "tcp".
+func NewProbers(o ProberOptions) map[string]Prober {
+	dialer := o.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	}
+	client := o.HTTPClient
+	if client == nil {
+		client = defaultHTTPClient(dialer)
+	}
+	return map[string]Prober{
+		kindHTTP: timed(newHTTPCheck(client, cmp.Or(o.UserAgent, defaultUserAgent)).run),
+		kindDNS:  timed(newDNSCheck(o.Resolver, resolvConfPath, dialer).run),
+		kindTCP:  timed(tcpCheck(dialer)),
+	}
+}
+
+// check is the body of a prober: how the probe ended, and a short detail for
+// people. start is when the probe began, for details like "timeout after 10s".
+type check func(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string)
+
+// timed turns a check into a Prober, so that every kind measures latency and
+// labels its result the same way.
+func timed(c check) Prober {
+	return func(ctx context.Context, spec ProbeSpec) Result {
+		start := time.Now()
+		class, detail := c(ctx, spec, start)
+		return Result{
+			Probe:   spec.Name,
+			Kind:    spec.Kind,
+			Target:  spec.Target,
+			Class:   class,
+			Latency: time.Since(start),
+			Detail:  detail,
+		}
+	}
+}
+
+// connFailure classifies the errors every kind that connects can meet: DNS
+// failures of the target's name and refused or reset connections. ok is
+// false for any other error.
+func connFailure(ctx context.Context, err error, start time.Time) (class Class, detail string, ok bool) {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		switch {
+		case dnsErr.IsNotFound:
+			return ClassDNSNXDomain, "no such host " + dnsErr.Name, true
+		case dnsErr.IsTimeout || ctx.Err() != nil:
+			return ClassDNSTimeout, "DNS " + ended(ctx, start), true
+		}
+		return ClassDNSServFail, clip("DNS: " + dnsErr.Err), true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ClassTCPRefused, "connection refused", true
+	case errors.Is(err, syscall.ECONNRESET):
+		return ClassTCPRefused, "connection reset", true
+	}
+	return "", "", false
+}
+
+// isTimeout reports whether err means the probe ran out of time, whether by
+// its context or by a deadline on a connection.
+func isTimeout(ctx context.Context, err error) bool {
+	var netErr net.Error
+	return ctx.Err() != nil ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// ended says how a probe that ran out of time ended: "timeout after 10s", or
+// "canceled after 2s" when the round was stopped before the probe's deadline.
+func ended(ctx context.Context, start time.Time) string {
+	how := "timeout"
+	if errors.Is(ctx.Err(), context.Canceled) {
+		how = "canceled"
+	}
+	return how + " after " + roundDuration(time.Since(start)).String()
+}
+
+// roundDuration keeps durations readable in details: "10s", not "10.000213s".
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// errText is an error's message without the method and URL that url.Error
+// prefixes: details are short, and URLs can be long.
+func errText(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	return clip(err.Error())
+}
+
+// clip shortens s to detailMax bytes without splitting a UTF-8 sequence.
+func clip(s string) string {
+	if len(s) <= detailMax {
+		return s
+	}
+	cut := detailMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

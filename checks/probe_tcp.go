@@ -1,0 +1,27 @@
+package checks
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// tcpCheck connects to host:port and hangs up at once: being able to connect
+// is the whole test (WhatsApp's port 443 does not even speak TLS).
+func tcpCheck(d *net.Dialer) check {
+	return func(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string) {
+		conn, err := d.DialContext(ctx, "tcp", spec.Target)
+		if err != nil {
+			if class, detail, ok := connFailure(ctx, err, start); ok {
+				return class, detail
+			}
+			if isTimeout(ctx, err) {
+				return ClassTCPTimeout, "connect " + ended(ctx, start)
+			}
+			// Unreachable hosts and networks refuse us as surely as a RST.
+			return ClassTCPRefused, errText(err)
+		}
+		conn.Close() // a failed close says nothing about the service
+		return ClassOK, "connected to " + conn.RemoteAddr().String()
+	}
+}

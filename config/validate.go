@@ -1,0 +1,299 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/outagebot/outagebot/checks"
+)
+
+// Telegram's ceilings for messages per second across all chats, without and
+// with paid broadcast. They are facts about Telegram, not defaults: the
+// defaults are in default.yaml.
+const (
+	maxGlobalPerSecond     = 30
+	maxPaidGlobalPerSecond = 1000
+)
+
+// idPattern is what a service id may look like: ids are typed in commands
+// and carried in callback data, which Telegram caps at 64 bytes.
+var idPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// Validate reports every mistake in c as *Error values keyed by path, joined
+// with errors.Join when there are several. They carry no file or line:
+// Parse adds those.
+func (c Config) Validate() error { return joinErrors(c.problems()) }
+
+// report collects problems in the order the fields appear in Config.
+type report []*Error
+
+func (r *report) add(key, format string, args ...any) {
+	*r = append(*r, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c Config) problems() []*Error {
+	var r report
+	if _, err := cron.ParseStandard(c.Schedule); err != nil {
+		r.add("schedule", "invalid cron spec %q: %v", c.Schedule, err)
+	}
+	for _, t := range []struct {
+		key string
+		n   int
+	}{
+		{"thresholds.down_after", c.Thresholds.DownAfter},
+		{"thresholds.up_after", c.Thresholds.UpAfter},
+	} {
+		if t.n < 1 {
+			r.add(t.key, "must be at least 1, got %d", t.n)
+		}
+	}
+	for _, t := range []struct {
+		key string
+		d   checks.Duration
+	}{
+		{"thresholds.recheck", c.Thresholds.Recheck},
+		{"thresholds.round_timeout", c.Thresholds.RoundTimeout},
+	} {
+		if t.d <= 0 {
+			r.add(t.key, "must be a positive duration such as 5s, got %v", time.Duration(t.d))
+		}
+	}
+	r.limits(c.Limits)
+	roundTimeout := time.Duration(c.Thresholds.RoundTimeout)
+	r.probes("control", c.Control, roundTimeout)
+	r.services(c.Services, roundTimeout)
+	return r
+}
+
+func (r *report) limits(l Limits) {
+	for _, v := range []struct {
+		key string
+		v   float64
+	}{
+		{"limits.global_per_second", l.GlobalPerSecond},
+		{"limits.chat_per_second", l.ChatPerSecond},
+		{"limits.group_per_minute", l.GroupPerMinute},
+	} {
+		if !(v.v > 0) || math.IsInf(v.v, 0) {
+			r.add(v.key, "must be a positive number, got %v", v.v)
+		}
+	}
+	switch {
+	case math.IsInf(l.GlobalPerSecond, 0):
+		// Reported above.
+	case l.PaidBroadcast && l.GlobalPerSecond > maxPaidGlobalPerSecond:
+		r.add("limits.global_per_second", "%v exceeds Telegram's %d messages per second with paid broadcast",
+			l.GlobalPerSecond, maxPaidGlobalPerSecond)
+	case !l.PaidBroadcast && l.GlobalPerSecond > maxGlobalPerSecond:
+		r.add("limits.global_per_second", "%v exceeds Telegram's %d messages per second (paid_broadcast: true allows up to %d)",
+			l.GlobalPerSecond, maxGlobalPerSecond, maxPaidGlobalPerSecond)
+	}
+}
+
+func (r *report) services(ss []checks.Service, roundTimeout time.Duration) {
+	if len(ss) == 0 {
+		r.add("services", "at least one service is required")
+		return
+	}
+	owner := make(map[string]string) // lower-case id or alias -> id of the service it names
+	for i, s := range ss {
+		key := fmt.Sprintf("services[%d]", i)
+		if !idPattern.MatchString(s.ID) {
+			r.add(key+".id", "invalid id %q (want 1 to 32 of a-z, 0-9 and _: ids appear in commands and buttons)", s.ID)
+		}
+		r.claim(owner, key+".id", s.ID, s.ID)
+		for j, a := range s.Aliases {
+			akey := fmt.Sprintf("%s.aliases[%d]", key, j)
+			if a == "" || strings.ContainsFunc(a, unicode.IsSpace) {
+				r.add(akey, "invalid alias %q (want one word: aliases are typed after commands)", a)
+				continue
+			}
+			r.claim(owner, akey, a, s.ID)
+		}
+		if strings.TrimSpace(s.Name) == "" {
+			r.add(key+".name", "a name is required")
+		}
+		if len(s.Probes) == 0 {
+			r.add(key+".probes", "at least one probe is required")
+		}
+		r.probes(key+".probes", s.Probes, roundTimeout)
+	}
+}
+
+// claim records that name (an id or alias) refers to service id, reporting
+// the name if another id or alias took it first: lookups ignore case.
+func (r *report) claim(owner map[string]string, key, name, id string) {
+	if name == "" {
+		return
+	}
+	lower := strings.ToLower(name)
+	if prev, ok := owner[lower]; ok {
+		r.add(key, "%q already names service %q (ids and aliases must be unique, ignoring case)", name, prev)
+		return
+	}
+	owner[lower] = id
+}
+
+func (r *report) probes(key string, ps []checks.ProbeSpec, roundTimeout time.Duration) {
+	seen := make(map[string]bool, len(ps))
+	for i, p := range ps {
+		pkey := fmt.Sprintf("%s[%d]", key, i)
+		switch {
+		case strings.TrimSpace(p.Name) == "":
+			r.add(pkey+".name", "a name is required")
+		case seen[p.Name]:
+			r.add(pkey+".name", "duplicate probe name %q", p.Name)
+		}
+		seen[p.Name] = true
+		r.probe(pkey, p, roundTimeout)
+	}
+}
+
+func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duration) {
+	var checkTarget func(string) error
+	switch p.Kind {
+	case "http":
+		checkTarget = checkURL
+	case "dns":
+		checkTarget = checkDNSName
+	case "tcp":
+		checkTarget = checkHostPort
+	default:
+		r.add(key+".kind", "unknown probe kind %q (want http, dns or tcp)", p.Kind)
+	}
+	switch {
+	case p.Target == "":
+		r.add(key+".target", "a target is required")
+	case checkTarget != nil:
+		if err := checkTarget(p.Target); err != nil {
+			r.add(key+".target", "invalid %s target %q: %v", p.Kind, p.Target, err)
+		}
+	}
+	switch t := time.Duration(p.Timeout); {
+	case t < 0:
+		r.add(key+".timeout", "must not be negative, got %v", t)
+	case roundTimeout > 0 && t > roundTimeout:
+		r.add(key+".timeout", "%v exceeds thresholds.round_timeout (%v)", t, roundTimeout)
+	}
+	if checkTarget == nil {
+		// Which fields belong is unknown when the kind is.
+		return
+	}
+	for _, f := range []struct {
+		name, kind string
+		set        bool
+	}{
+		{"method", "http", p.Method != ""},
+		{"status", "http", len(p.Status) > 0},
+		{"body_contains", "http", p.BodyContains != ""},
+		{"json", "http", len(p.JSON) > 0},
+		{"max_bytes", "http", p.MaxBytes != 0},
+		{"follow_redirects", "http", p.FollowRedirects},
+		{"headers", "http", len(p.Headers) > 0},
+		{"resolver", "dns", p.Resolver != ""},
+		{"record", "dns", p.Record != ""},
+		{"min_answers", "dns", p.MinAnswers != 0},
+	} {
+		if f.set && f.kind != p.Kind {
+			r.add(key+"."+f.name, "applies to %s probes only, this one is %s", f.kind, p.Kind)
+		}
+	}
+	switch p.Kind {
+	case "http":
+		for j, code := range p.Status {
+			if code < 100 || code > 599 {
+				r.add(fmt.Sprintf("%s.status[%d]", key, j), "invalid HTTP status %d (want 100-599)", code)
+			}
+		}
+		if p.MaxBytes < 0 {
+			r.add(key+".max_bytes", "must not be negative, got %d", p.MaxBytes)
+		}
+	case "dns":
+		if p.Resolver != "" {
+			if err := checkHostPort(p.Resolver); err != nil {
+				r.add(key+".resolver", "invalid resolver %q: %v", p.Resolver, err)
+			}
+		}
+		switch p.Record {
+		case "", "A", "AAAA", "NS", "CNAME", "TXT":
+		default:
+			r.add(key+".record", "unknown record type %q (want A, AAAA, NS, CNAME or TXT)", p.Record)
+		}
+		if p.MinAnswers < 0 {
+			r.add(key+".min_answers", "must not be negative, got %d", p.MinAnswers)
+		}
+	}
+}
+
+// checkURL accepts absolute http and https URLs with a host.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			return ue.Err // the URL itself is already in the message
+		}
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("want an http:// or https:// URL")
+	}
+	if u.Hostname() == "" {
+		return errors.New("the URL has no host")
+	}
+	return nil
+}
+
+// checkDNSName accepts host names as resolvers take them: dot-separated
+// labels of letters, digits, hyphens and underscores (as in _dmarc), with an
+// optional final dot.
+func checkDNSName(s string) error {
+	name := strings.TrimSuffix(s, ".")
+	if name == "" || len(name) > 253 {
+		return errors.New("want a DNS name of 1 to 253 characters")
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("label %q must have 1 to 63 characters", label)
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("label %q must not begin or end with a hyphen", label)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("label %q has %q (want letters, digits, - and _)", label, c)
+			}
+		}
+	}
+	return nil
+}
+
+// checkHostPort accepts host:port with a DNS name or IP address and a
+// numeric port.
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New("want host:port")
+	}
+	if host == "" {
+		return errors.New("the host is missing")
+	}
+	if net.ParseIP(host) == nil {
+		if err := checkDNSName(host); err != nil {
+			return err
+		}
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return nil
+}

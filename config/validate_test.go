@@ -1,0 +1,180 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// probeDoc is a file with one service whose only probe has the given
+// fields, the first on line 5 and each further one on the next line.
+func probeDoc(fields ...string) string {
+	return "services:\n  - id: x\n    name: X\n    probes:\n      - " + strings.Join(fields, "\n        ") + "\n"
+}
+
+func TestValidationRules(t *testing.T) {
+	type want struct {
+		line int
+		key  string
+		msg  string // part of the message
+	}
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want *want // nil: valid
+	}{
+		// schedule
+		{"schedule not cron", "schedule: every 30s\n", &want{1, "schedule", `invalid cron spec "every 30s"`}},
+		{"schedule empty", "schedule: ''\n", &want{1, "schedule", "invalid cron spec"}},
+		{"schedule five fields", "schedule: '*/2 * * * *'\n", nil},
+
+		// thresholds
+		{"down_after zero", "thresholds:\n  down_after: 0\n", &want{2, "thresholds.down_after", "at least 1"}},
+		{"up_after negative", "thresholds:\n  up_after: -1\n", &want{2, "thresholds.up_after", "at least 1"}},
+		{"recheck zero", "thresholds:\n  recheck: 0s\n", &want{2, "thresholds.recheck", "positive duration"}},
+		{"round_timeout negative", "thresholds:\n  round_timeout: -1s\n", &want{2, "thresholds.round_timeout", "positive duration"}},
+
+		// limits
+		{"global zero", "limits:\n  global_per_second: 0\n", &want{2, "limits.global_per_second", "positive number"}},
+		{"chat negative", "limits:\n  chat_per_second: -1\n", &want{2, "limits.chat_per_second", "positive number"}},
+		{"group not a number", "limits:\n  group_per_minute: .nan\n", &want{2, "limits.group_per_minute", "positive number"}},
+		{"group infinite", "limits:\n  group_per_minute: .inf\n", &want{2, "limits.group_per_minute", "positive number"}},
+		{"global infinite", "limits:\n  global_per_second: .inf\n  paid_broadcast: true\n", &want{2, "limits.global_per_second", "positive number"}},
+		{"global above 30", "limits:\n  global_per_second: 31\n", &want{2, "limits.global_per_second", "paid_broadcast: true allows up to 1000"}},
+		{"global 1000 with paid broadcast", "limits:\n  global_per_second: 1000\n  paid_broadcast: true\n", nil},
+		{"global above 1000 with paid broadcast", "limits:\n  paid_broadcast: true\n  global_per_second: 1001\n", &want{3, "limits.global_per_second", "with paid broadcast"}},
+
+		// services
+		{"no services", "services: []\n", &want{1, "services", "at least one service"}},
+		{"id upper case", "services:\n  - id: WhatsApp\n    name: W\n    probes: [{name: a, kind: tcp, target: 'x:1'}]\n", &want{2, "services[0].id", `invalid id "WhatsApp"`}},
+		{"id too long", "services:\n  - id: " + strings.Repeat("a", 33) + "\n    name: W\n    probes: [{name: a, kind: tcp, target: 'x:1'}]\n", &want{2, "services[0].id", "1 to 32"}},
+		{"id 32 long", "services:\n  - id: " + strings.Repeat("a", 32) + "\n    name: W\n    probes: [{name: a, kind: tcp, target: 'x:1'}]\n", nil},
+		{"id missing", "services:\n  - name: W\n    probes: [{name: a, kind: tcp, target: 'x:1'}]\n", &want{2, "services[0].id", `invalid id ""`}},
+		{
+			"id reused",
+			"services:\n  - id: a\n    name: A\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n  - id: a\n    name: B\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n",
+			&want{5, "services[1].id", `"a" already names service "a"`},
+		},
+		{
+			"alias names another service, in other case",
+			"services:\n  - id: a\n    name: A\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n  - id: b\n    name: B\n    aliases: [bee, A]\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n",
+			&want{7, "services[1].aliases[1]", `"A" already names service "a"`},
+		},
+		{
+			"alias repeats its own id",
+			"services:\n  - id: a\n    name: A\n    aliases:\n      - a\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n",
+			&want{5, "services[0].aliases[0]", `"a" already names service "a"`},
+		},
+		{"alias two words", "services:\n  - id: a\n    name: A\n    aliases: ['b c']\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n", &want{4, "services[0].aliases[0]", "one word"}},
+		{"name blank", "services:\n  - id: a\n    name: ' '\n    probes: [{name: p, kind: tcp, target: 'x:1'}]\n", &want{3, "services[0].name", "name is required"}},
+		{"no probes", "services:\n  - id: a\n    name: A\n    probes: []\n", &want{4, "services[0].probes", "at least one probe"}},
+
+		// probes
+		{"probe name missing", probeDoc("kind: tcp", "target: x:1"), &want{5, "services[0].probes[0].name", "name is required"}},
+		{
+			"probe name repeated",
+			"services:\n  - id: a\n    name: A\n    probes:\n      - {name: p, kind: tcp, target: 'x:1'}\n      - {name: p, kind: tcp, target: 'y:1'}\n",
+			&want{6, "services[0].probes[1].name", `duplicate probe name "p"`},
+		},
+		{"kind unknown", probeDoc("name: p", "kind: ftp", "target: ftp://x/", "resolver: 1.1.1.1:53"), &want{6, "services[0].probes[0].kind", `unknown probe kind "ftp" (want http, dns or tcp)`}},
+		{"target missing", probeDoc("name: p", "kind: dns"), &want{5, "services[0].probes[0].target", "target is required"}},
+		{"http target without scheme", probeDoc("name: p", "kind: http", "target: www.example.com"), &want{7, "services[0].probes[0].target", "http:// or https://"}},
+		{"http target of another scheme", probeDoc("name: p", "kind: http", "target: ftp://example.com/"), &want{7, "services[0].probes[0].target", "http:// or https://"}},
+		{"http target without host", probeDoc("name: p", "kind: http", "target: 'https:///x'"), &want{7, "services[0].probes[0].target", "no host"}},
+		{"http target unparsable", probeDoc("name: p", "kind: http", "target: 'https://exa mple.com/'"), &want{7, "services[0].probes[0].target", "invalid http target"}},
+		{"dns target a URL", probeDoc("name: p", "kind: dns", "target: https://example.com/"), &want{7, "services[0].probes[0].target", "want letters, digits"}},
+		{"dns label with hyphen", probeDoc("name: p", "kind: dns", "target: -x.example.com"), &want{7, "services[0].probes[0].target", "hyphen"}},
+		{"dns empty label", probeDoc("name: p", "kind: dns", "target: x..example.com"), &want{7, "services[0].probes[0].target", "1 to 63"}},
+		{"dns underscore and final dot", probeDoc("name: p", "kind: dns", "target: _dmarc.example.com.", "record: TXT"), nil},
+		{"tcp without port", probeDoc("name: p", "kind: tcp", "target: example.com"), &want{7, "services[0].probes[0].target", "want host:port"}},
+		{"tcp without host", probeDoc("name: p", "kind: tcp", "target: ':443'"), &want{7, "services[0].probes[0].target", "host is missing"}},
+		{"tcp port zero", probeDoc("name: p", "kind: tcp", "target: example.com:0"), &want{7, "services[0].probes[0].target", "1 to 65535"}},
+		{"tcp port too big", probeDoc("name: p", "kind: tcp", "target: example.com:70000"), &want{7, "services[0].probes[0].target", "1 to 65535"}},
+		{"tcp port by name", probeDoc("name: p", "kind: tcp", "target: example.com:https"), &want{7, "services[0].probes[0].target", "1 to 65535"}},
+		{"tcp IPv6", probeDoc("name: p", "kind: tcp", "target: '[2001:db8::1]:443'"), nil},
+		{"resolver on http", probeDoc("name: p", "kind: http", "target: https://example.com/", "resolver: 1.1.1.1:53"), &want{8, "services[0].probes[0].resolver", "applies to dns probes only, this one is http"}},
+		{"status on dns", probeDoc("name: p", "kind: dns", "target: example.com", "status: [200]"), &want{8, "services[0].probes[0].status", "applies to http probes only"}},
+		{"follow_redirects on tcp", probeDoc("name: p", "kind: tcp", "target: example.com:443", "follow_redirects: true"), &want{8, "services[0].probes[0].follow_redirects", "applies to http probes only"}},
+		{"headers on dns", probeDoc("name: p", "kind: dns", "target: example.com", "headers: {Accept: '*/*'}"), &want{8, "services[0].probes[0].headers", "applies to http probes only"}},
+		{"min_answers on tcp", probeDoc("name: p", "kind: tcp", "target: example.com:443", "min_answers: 2"), &want{8, "services[0].probes[0].min_answers", "applies to dns probes only"}},
+		{"status out of range", probeDoc("name: p", "kind: http", "target: https://example.com/", "status: [200, 99]"), &want{8, "services[0].probes[0].status[1]", "invalid HTTP status 99"}},
+		{"status 600", probeDoc("name: p", "kind: http", "target: https://example.com/", "status:", "  - 600"), &want{9, "services[0].probes[0].status[0]", "invalid HTTP status 600"}},
+		{"max_bytes negative", probeDoc("name: p", "kind: http", "target: https://example.com/", "max_bytes: -1"), &want{8, "services[0].probes[0].max_bytes", "must not be negative"}},
+		{"record unknown", probeDoc("name: p", "kind: dns", "target: example.com", "record: MX"), &want{8, "services[0].probes[0].record", `unknown record type "MX"`}},
+		{"record in lower case", probeDoc("name: p", "kind: dns", "target: example.com", "record: aaaa"), &want{8, "services[0].probes[0].record", "unknown record type"}},
+		{"resolver without port", probeDoc("name: p", "kind: dns", "target: example.com", "resolver: 1.1.1.1"), &want{8, "services[0].probes[0].resolver", "want host:port"}},
+		{"min_answers negative", probeDoc("name: p", "kind: dns", "target: example.com", "min_answers: -1"), &want{8, "services[0].probes[0].min_answers", "must not be negative"}},
+		{"timeout negative", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: -1s"), &want{8, "services[0].probes[0].timeout", "must not be negative"}},
+		{"timeout beyond the round", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: 26s"), &want{8, "services[0].probes[0].timeout", "exceeds thresholds.round_timeout (25s)"}},
+		{"timeout equal to the round", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: 25s"), nil},
+		{
+			"control probe checked like the others",
+			"control:\n  - name: a\n    kind: dns\n    target: example.com\n    record: MX\n",
+			&want{5, "control[0].record", "unknown record type"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml))
+			errs := configErrors(t, err)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Parse = %v, want no error", err)
+				}
+				return
+			}
+			if diff := cmp.Diff([]place{{tc.want.line, tc.want.key}}, places(errs)); diff != "" {
+				t.Fatalf("Parse = %v; places (-want +got):\n%s", err, diff)
+			}
+			if e := errs[0]; e.File != "t.yaml" || !strings.Contains(e.Msg, tc.want.msg) {
+				t.Errorf("error = %q, want file t.yaml and a message containing %q", e, tc.want.msg)
+			}
+		})
+	}
+}
+
+func TestValidationErrorsInFileOrder(t *testing.T) {
+	doc := `services:
+  - id: a
+    name: A
+    probes:
+      - name: p
+        kind: tcp
+        target: example.com:443
+  - id: b
+    name: B
+    probes:
+      - name: p
+        kind: ftp
+        target: ftp://example.com/
+thresholds:
+  round_timeout: 5s
+schedule: hourly
+`
+	_, err := Parse("bot.yaml", []byte(doc))
+	got := strings.Split(err.Error(), "\n")
+	want := []string{
+		`bot.yaml:12: services[1].probes[0].kind: unknown probe kind "ftp" (want http, dns or tcp)`,
+		`bot.yaml:16: schedule: invalid cron spec "hourly": expected exactly 5 fields, found 1: [hourly]`,
+		// The control probes come from the default, which has no line in
+		// this file, but their timeouts no longer fit the shorter round.
+		"bot.yaml: control[0].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[1].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[2].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[3].timeout: 8s exceeds thresholds.round_timeout (5s)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Parse errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestValidateWithoutFile(t *testing.T) {
+	c := Default()
+	c.Services[2].Aliases = append(c.Services[2].Aliases, "IG")
+	c.Thresholds.UpAfter = 0
+	got := places(configErrors(t, c.Validate()))
+	want := []place{{0, "thresholds.up_after"}, {0, "services[2].aliases[1]"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validate() places (-want +got):\n%s", diff)
+	}
+}

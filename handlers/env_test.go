@@ -1,0 +1,264 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/bot/bottest"
+	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/handlers"
+	"github.com/outagebot/outagebot/locale"
+	"github.com/outagebot/outagebot/locale/localetest"
+	"github.com/outagebot/outagebot/store"
+)
+
+const token = "123456:SECRET-token"
+
+// The people and chats of the tests.
+func alice() bottest.User { return bottest.User{ID: 42, FirstName: "Alice", LanguageCode: "de"} }
+func bob() bottest.User   { return bottest.User{ID: 43, FirstName: "Bob"} }
+func aliceChat() bottest.Chat {
+	return bottest.Chat{ID: 42, Type: "private", FirstName: "Alice"}
+}
+func group() bottest.Chat      { return bottest.Chat{ID: -5, Type: "group", Title: "Friends"} }
+func supergroup() bottest.Chat { return bottest.Chat{ID: -1001234, Type: "supergroup", Title: "Team"} }
+func channel() bottest.Chat    { return bottest.Chat{ID: -1009999, Type: "channel", Title: "Outages"} }
+
+// anonymousAdmin is the placeholder user Telegram puts in "from" when a
+// group admin posts anonymously.
+func anonymousAdmin() bottest.User {
+	return bottest.User{ID: 1087968824, IsBot: true, FirstName: "Group", Username: "GroupAnonymousBot"}
+}
+
+func testNow() time.Time { return time.Date(2025, 3, 4, 16, 16, 0, 0, time.UTC) }
+
+func testCatalog() *checks.Catalog {
+	return checks.NewCatalog([]checks.Service{
+		{ID: "whatsapp", Name: "WhatsApp", Aliases: []string{"wa"}},
+		{ID: "instagram", Name: "Instagram", Aliases: []string{"ig", "insta"}},
+		{ID: "threads", Name: "Threads"},
+		{ID: "evil", Name: "<b>&", Aliases: []string{"x<y"}},
+	})
+}
+
+// fakeSubs is a map-backed Subscriptions that behaves like the store:
+// nothing duplicated, results in input order, subscriptions sorted.
+type fakeSubs struct {
+	mu       sync.Mutex
+	subs     map[int64][]string
+	chats    map[int64]store.Chat
+	deleted  []int64
+	migrated [][2]int64
+	err      error // when set, every method fails with it
+}
+
+func newFakeSubs() *fakeSubs {
+	return &fakeSubs{subs: make(map[int64][]string), chats: make(map[int64]store.Chat)}
+}
+
+func (f *fakeSubs) Subscribe(chat store.Chat, services []string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	f.chats[chat.ID] = chat
+	var added []string
+	for _, s := range services {
+		if !slices.Contains(f.subs[chat.ID], s) {
+			f.subs[chat.ID] = append(f.subs[chat.ID], s)
+			added = append(added, s)
+		}
+	}
+	slices.Sort(f.subs[chat.ID])
+	return added, nil
+}
+
+func (f *fakeSubs) Unsubscribe(chatID int64, services []string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	var removed []string
+	for _, s := range services {
+		if i := slices.Index(f.subs[chatID], s); i >= 0 {
+			f.subs[chatID] = slices.Delete(f.subs[chatID], i, i+1)
+			removed = append(removed, s)
+		}
+	}
+	return removed, nil
+}
+
+func (f *fakeSubs) Subscriptions(chatID int64) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	return slices.Clone(f.subs[chatID]), nil
+}
+
+func (f *fakeSubs) DeleteChat(chatID int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	delete(f.subs, chatID)
+	delete(f.chats, chatID)
+	f.deleted = append(f.deleted, chatID)
+	return nil
+}
+
+func (f *fakeSubs) MigrateChat(from, to int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.subs[to] = append(f.subs[to], f.subs[from]...)
+	delete(f.subs, from)
+	f.migrated = append(f.migrated, [2]int64{from, to})
+	return nil
+}
+
+// of returns a chat's subscriptions, nil for none.
+func (f *fakeSubs) of(chatID int64) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.subs[chatID]) == 0 {
+		return nil
+	}
+	return slices.Clone(f.subs[chatID])
+}
+
+// statusesFunc adapts a function to handlers.Statuses.
+type statusesFunc func() (map[string]checks.Status, error)
+
+func (f statusesFunc) Statuses() (map[string]checks.Status, error) { return f() }
+
+func testStatuses() map[string]checks.Status {
+	return map[string]checks.Status{
+		"whatsapp": {Service: "whatsapp", State: checks.Down, Since: testNow().Add(-14 * time.Minute),
+			LastCheck: testNow().Add(-10 * time.Second),
+			Evidence:  []checks.Result{{Probe: "web", Class: checks.ClassHTTP5xx, Detail: "HTTP 503 <html>"}}},
+		"instagram": {Service: "instagram", State: checks.Operational, Since: testNow().Add(-3 * time.Hour)},
+		"evil":      {Service: "evil", State: checks.Degraded, Since: testNow().Add(-time.Minute)},
+	}
+}
+
+// env is a bot with every handler registered, talking to a fake Bot API.
+type env struct {
+	t      *testing.T
+	srv    *bottest.Server
+	bot    *tele.Bot
+	subs   *fakeSubs
+	log    *bytes.Buffer
+	offset int
+}
+
+func newEnv(t *testing.T) *env {
+	return newEnvWith(t, statusesFunc(func() (map[string]checks.Status, error) { return testStatuses(), nil }))
+}
+
+func newEnvWith(t *testing.T, states handlers.Statuses) *env {
+	t.Helper()
+	srv := bottest.NewServer(token)
+	t.Cleanup(srv.Close)
+	// No ParseMode in the settings: the handlers must ask for HTML themselves.
+	b, err := tele.NewBot(tele.Settings{URL: srv.URL, Token: srv.Token, Offline: true, Synchronous: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Me = &tele.User{ID: 1000, IsBot: true, Username: "outage_test_bot"}
+	e := &env{t: t, srv: srv, bot: b, subs: newFakeSubs(), log: new(bytes.Buffer)}
+	cat := testCatalog()
+	handlers.Register(b, handlers.Config{
+		Subs:    e.subs,
+		States:  states,
+		Catalog: cat,
+		Text:    locale.NewPrinter(cat, nil),
+		Log:     slog.New(slog.NewTextHandler(e.log, nil)),
+		Now:     testNow,
+	})
+	t.Cleanup(e.checkMessages)
+	return e
+}
+
+// deliver hands every update queued on the fake server to the bot, the way
+// a poller would, and returns once the (synchronous) handlers are done.
+func (e *env) deliver() {
+	e.t.Helper()
+	raw, err := e.bot.Raw("getUpdates", map[string]any{"offset": e.offset, "timeout": 0})
+	if err != nil {
+		e.t.Fatalf("getUpdates: %v", err)
+	}
+	var resp struct{ Result []tele.Update }
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		e.t.Fatalf("decode updates: %v", err)
+	}
+	for _, u := range resp.Result {
+		e.offset = u.ID + 1
+		e.bot.ProcessUpdate(u)
+	}
+}
+
+// say sends text from a user into a chat and returns what the bot sent in
+// response.
+func (e *env) say(chat bottest.Chat, from bottest.User, text string) []bottest.Message {
+	e.t.Helper()
+	before := len(e.srv.Messages())
+	e.srv.SendText(chat, from, text)
+	e.deliver()
+	return e.srv.Messages()[before:]
+}
+
+// reply is say for exactly one answer, returned as the user sees it.
+func (e *env) reply(chat bottest.Chat, from bottest.User, text string) string {
+	e.t.Helper()
+	msgs := e.say(chat, from, text)
+	if len(msgs) != 1 {
+		e.t.Fatalf("%q in chat %d: got %d messages, want 1: %+v\nlog:\n%s", text, chat.ID, len(msgs), msgs, e.log)
+	}
+	return msgs[0].Plain()
+}
+
+// press presses a button with data under the bot's message in chat and
+// returns the answer to the callback query.
+func (e *env) press(chat bottest.Chat, from bottest.User, messageID int, data string) bottest.Call {
+	e.t.Helper()
+	before := len(e.srv.Calls("answerCallbackQuery"))
+	id := e.srv.PressButton(chat, from, messageID, data)
+	e.deliver()
+	answers := e.srv.Calls("answerCallbackQuery")[before:]
+	if len(answers) != 1 || answers[0].Param("callback_query_id") != id {
+		e.t.Fatalf("press %q: answers %+v, want exactly one for query %s\nlog:\n%s", data, answers, id, e.log)
+	}
+	return answers[0]
+}
+
+// checkMessages holds every message the bot sent to the house rules: HTML
+// parse mode and well-formed HTML, with every piece of data escaped.
+func (e *env) checkMessages() {
+	for _, m := range e.srv.Messages() {
+		if m.ParseMode != "HTML" {
+			e.t.Errorf("message %q sent with parse mode %q, want HTML", m.Text, m.ParseMode)
+		}
+		if err := localetest.CheckHTML(m.Text); err != nil {
+			e.t.Errorf("message %q: %v", m.Text, err)
+		}
+	}
+}
+
+// storeChat is the record of a test chat.
+func storeChat(c bottest.Chat) store.Chat {
+	return store.Chat{ID: c.ID, Type: c.Type, Title: c.Title, Added: testNow()}
+}

@@ -1,0 +1,204 @@
+// Package handlers answers what people do with the bot in Telegram: commands,
+// inline-keyboard presses, the bot being added to or removed from chats, and
+// groups becoming supergroups.
+//
+// Every text comes from package locale; this package decides what to say and
+// to whom, never how to phrase it.
+package handlers
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/locale"
+	"github.com/outagebot/outagebot/store"
+)
+
+// Subscriptions records which chats follow which services.
+type Subscriptions interface {
+	// Subscribe records chat and subscribes it to services, returning those
+	// that were not subscribed before.
+	Subscribe(chat store.Chat, services []string) (added []string, err error)
+	// Unsubscribe returns the services that were subscribed and no longer are.
+	Unsubscribe(chatID int64, services []string) (removed []string, err error)
+	Subscriptions(chatID int64) ([]string, error)
+	// DeleteChat forgets a chat the bot can no longer write to.
+	DeleteChat(chatID int64) error
+	// MigrateChat moves a group that became a supergroup to its new id.
+	MigrateChat(from, to int64) error
+}
+
+// Statuses reports the detector's current view of every service.
+type Statuses interface {
+	Statuses() (map[string]checks.Status, error)
+}
+
+// Config is what the handlers need.
+type Config struct {
+	Subs    Subscriptions
+	States  Statuses
+	Catalog *checks.Catalog
+	Text    *locale.Printer
+	Log     *slog.Logger     // nil discards
+	Now     func() time.Time // nil means time.Now
+}
+
+// handler carries the configuration into every handler.
+type handler struct {
+	Config
+	// token is the bot's token, cut out of logged errors: Go's HTTP errors
+	// quote the request URL, which contains it.
+	token string
+}
+
+// command is one bot command.
+type command struct {
+	name string // without the '/'
+	menu bool   // offered in the command menu
+	run  func(*handler, tele.Context) error
+}
+
+// commands is every command the bot understands, in menu order.
+func commands() []command {
+	return []command{
+		{"start", false, (*handler).start},
+		{"status", true, (*handler).status},
+		{"services", true, (*handler).services},
+		{"subscribe", true, (*handler).subscribe},
+		{"unsubscribe", true, (*handler).unsubscribe},
+		{"list", true, (*handler).list},
+		{"help", true, (*handler).help},
+	}
+}
+
+// Commands is the command menu for setMyCommands.
+func Commands() []tele.Command {
+	var menu []tele.Command
+	for _, c := range commands() {
+		if c.menu {
+			menu = append(menu, tele.Command{Text: c.name, Description: locale.CommandDescription(c.name)})
+		}
+	}
+	return menu
+}
+
+// Register installs every handler on b. For commands addressed to a bot by
+// name (/status@SomeBot), telebot ignores those for other bots only when
+// b.Me.Username is set, as it is after getMe.
+func Register(b *tele.Bot, c Config) {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	h := &handler{Config: c, token: b.Token}
+	for _, cmd := range commands() {
+		b.Handle("/"+cmd.name, h.wrap(cmd.name, cmd.run))
+	}
+	b.Handle(&tele.Btn{Unique: toggleUnique}, h.wrap("toggle", (*handler).toggle))
+	b.Handle(tele.OnCallback, h.wrap("callback", (*handler).staleButton))
+	b.Handle(tele.OnMyChatMember, h.wrap("my_chat_member", (*handler).membership))
+	b.Handle(tele.OnMigration, h.wrap("migration", (*handler).migrate))
+}
+
+// wrap logs what a handler could not do. Nothing is returned to telebot,
+// whose default error handler would print the error, token and all.
+func (h *handler) wrap(name string, run func(*handler, tele.Context) error) tele.HandlerFunc {
+	return func(c tele.Context) error {
+		if err := run(h, c); err != nil {
+			h.Log.Error("handling update failed", "handler", name, "chat", chatID(c), h.errAttr(err))
+		}
+		return nil
+	}
+}
+
+// errAttr is err for the log, without the token.
+func (h *handler) errAttr(err error) slog.Attr {
+	msg := err.Error()
+	if h.token != "" {
+		msg = strings.ReplaceAll(msg, h.token, "[token]")
+	}
+	return slog.String("err", msg)
+}
+
+func chatID(c tele.Context) int64 {
+	if chat := c.Chat(); chat != nil {
+		return chat.ID
+	}
+	return 0
+}
+
+// send sends an HTML text to the chat of c.
+func (h *handler) send(c tele.Context, text string, opts ...any) error {
+	return c.Send(text, append(opts, tele.ModeHTML, tele.NoPreview)...)
+}
+
+// fail logs a failure on our side and apologises to the chat, which learns
+// nothing about the cause.
+func (h *handler) fail(c tele.Context, err error) error {
+	h.Log.Error("request failed", "chat", chatID(c), h.errAttr(err))
+	return h.send(c, h.Text.Apology())
+}
+
+// args splits what follows the command into names: separated by spaces,
+// newlines or commas, so "/subscribe wa, ig" and "/subscribe wa ig" agree.
+// telebot's payload stops at the first newline, so the text is split here.
+func args(text string) []string {
+	i := strings.IndexFunc(text, unicode.IsSpace)
+	if i < 0 {
+		return nil
+	}
+	return strings.FieldsFunc(text[i:], func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+}
+
+// resolve turns names into service ids, in the order given and without
+// repeats; "all" means every service. Names that match nothing come back as
+// typed, once each.
+func (h *handler) resolve(names []string) (ids, unknown []string) {
+	seen := make(map[string]bool)
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	unseen := make(map[string]bool)
+	for _, n := range names {
+		if strings.EqualFold(n, "all") {
+			for _, id := range h.Catalog.IDs() {
+				add(id)
+			}
+			continue
+		}
+		if s, ok := h.Catalog.Lookup(n); ok {
+			add(s.ID)
+			continue
+		}
+		if k := strings.ToLower(n); !unseen[k] {
+			unseen[k] = true
+			unknown = append(unknown, n)
+		}
+	}
+	return ids, unknown
+}
+
+// minus returns the elements of all that are not in some, in order.
+func minus(all, some []string) []string {
+	skip := make(map[string]bool, len(some))
+	for _, s := range some {
+		skip[s] = true
+	}
+	var out []string
+	for _, s := range all {
+		if !skip[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}

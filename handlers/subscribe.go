@@ -1,0 +1,170 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/locale"
+	"github.com/outagebot/outagebot/store"
+)
+
+// toggleUnique names the keyboard buttons that switch one service on or off.
+// telebot sends their data as "\f" + toggleUnique + "|" + service id.
+const toggleUnique = "tog"
+
+// maxCallbackData is Telegram's limit for a button's data, in bytes.
+const maxCallbackData = 64
+
+// buttonsPerRow keeps service names readable on a phone.
+const buttonsPerRow = 2
+
+// subscribe handles /subscribe [names].
+func (h *handler) subscribe(c tele.Context) error {
+	return h.change(c, args(c.Text()), true)
+}
+
+// unsubscribe handles /unsubscribe [names].
+func (h *handler) unsubscribe(c tele.Context) error {
+	return h.change(c, args(c.Text()), false)
+}
+
+// change subscribes the chat to the named services, or unsubscribes it, and
+// reports what happened. Without names it offers the keyboard instead.
+func (h *handler) change(c tele.Context, names []string, follow bool) error {
+	allowed, err := h.mayChange(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if !allowed {
+		return h.send(c, h.Text.NotAdmin())
+	}
+	if len(names) == 0 {
+		return h.keyboard(c)
+	}
+	ids, unknown := h.resolve(names)
+	res := locale.Change{Unknown: unknown}
+	if len(ids) > 0 {
+		if follow {
+			res.Done, err = h.Subs.Subscribe(h.chatRecord(c), ids)
+		} else {
+			res.Done, err = h.Subs.Unsubscribe(c.Chat().ID, ids)
+		}
+		if err != nil {
+			return h.fail(c, err)
+		}
+		res.Already = minus(ids, res.Done)
+	}
+	if follow {
+		return h.send(c, h.Text.Subscribed(res))
+	}
+	return h.send(c, h.Text.Unsubscribed(res))
+}
+
+// chatRecord is the chat of c as the store keeps it.
+func (h *handler) chatRecord(c tele.Context) store.Chat {
+	chat := c.Chat()
+	rec := store.Chat{ID: chat.ID, Type: string(chat.Type), Title: chat.Title, Added: h.Now()}
+	// A private chat reads in its user's language. A group's members do not
+	// share the language of whichever admin subscribed it.
+	if u := c.Sender(); u != nil && chat.Type == tele.ChatPrivate {
+		rec.Lang = u.LanguageCode
+	}
+	return rec
+}
+
+// keyboard sends the toggle keyboard for the chat of c.
+func (h *handler) keyboard(c tele.Context) error {
+	subs, err := h.Subs.Subscriptions(c.Chat().ID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	return h.send(c, h.Text.Choose(), h.markup(subs))
+}
+
+// markup is the toggle keyboard: one button per service, marked by whether
+// the chat follows it.
+func (h *handler) markup(subscribed []string) *tele.ReplyMarkup {
+	var rows [][]tele.InlineButton
+	var row []tele.InlineButton
+	for _, s := range h.Catalog.Services() {
+		// Telegram refuses the whole keyboard if one button's data is too
+		// long; a service with an overlong id stays reachable by name.
+		if len("\f"+toggleUnique+"|"+s.ID) > maxCallbackData {
+			continue
+		}
+		row = append(row, tele.InlineButton{
+			Unique: toggleUnique,
+			Text:   h.Text.Button(s.ID, slices.Contains(subscribed, s.ID)),
+			Data:   s.ID,
+		})
+		if len(row) == buttonsPerRow {
+			rows, row = append(rows, row), nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	return &tele.ReplyMarkup{InlineKeyboard: rows}
+}
+
+// toggle handles a press on a keyboard button: it switches the service for
+// the chat the keyboard is in (never one named by the data), redraws the
+// keyboard in place and answers the press.
+func (h *handler) toggle(c tele.Context) error {
+	cb := c.Callback()
+	// The data comes from the client and may be anything: it has to name a
+	// service exactly as the keyboard wrote it.
+	s, ok := h.Catalog.Lookup(cb.Data)
+	if !ok || s.ID != cb.Data || cb.Message == nil || cb.Message.Chat == nil {
+		return h.staleButton(c)
+	}
+	chat := cb.Message.Chat
+	allowed, err := h.mayChange(c)
+	if err != nil {
+		return h.failCallback(c, err)
+	}
+	if !allowed {
+		return c.RespondAlert(h.Text.NotAdminAlert())
+	}
+	subs, err := h.Subs.Subscriptions(chat.ID)
+	if err != nil {
+		return h.failCallback(c, err)
+	}
+	follow := !slices.Contains(subs, s.ID)
+	if follow {
+		_, err = h.Subs.Subscribe(h.chatRecord(c), []string{s.ID})
+		subs = append(subs, s.ID)
+	} else {
+		_, err = h.Subs.Unsubscribe(chat.ID, []string{s.ID})
+		subs = slices.DeleteFunc(subs, func(id string) bool { return id == s.ID })
+	}
+	if err != nil {
+		return h.failCallback(c, err)
+	}
+	// Answer first: the spinner on the user's button waits for it, the
+	// redrawn keyboard is a nicety.
+	if err := c.Respond(&tele.CallbackResponse{Text: h.Text.Toggled(s.ID, follow)}); err != nil {
+		return fmt.Errorf("answer toggle of %s: %w", s.ID, err)
+	}
+	_, err = c.Bot().EditReplyMarkup(cb.Message, h.markup(subs))
+	if err != nil && !errors.Is(err, tele.ErrMessageNotModified) && !errors.Is(err, tele.ErrSameMessageContent) {
+		return fmt.Errorf("redraw keyboard: %w", err)
+	}
+	return nil
+}
+
+// staleButton answers a button press the bot cannot act on: a button of an
+// older version, a service no longer watched, or forged data.
+func (h *handler) staleButton(c tele.Context) error {
+	return c.Respond(&tele.CallbackResponse{Text: h.Text.ButtonStale()})
+}
+
+// failCallback logs a failure on our side and tells the presser, without
+// the cause.
+func (h *handler) failCallback(c tele.Context, err error) error {
+	h.Log.Error("button press failed", "chat", chatID(c), h.errAttr(err))
+	return c.Respond(&tele.CallbackResponse{Text: h.Text.ApologyAlert(), ShowAlert: true})
+}

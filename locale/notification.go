@@ -1,0 +1,48 @@
+package locale
+
+import (
+	"time"
+
+	"github.com/outagebot/outagebot/checks"
+)
+
+// Notification renders the incidents one chat still has to learn as one HTML
+// message of at most MaxMessage characters, each incident as it is at now: an
+// open one with its state, since when and the failing probes; a resolved one
+// with how long it lasted and since when the service is back. Rendering the
+// present rather than the queued past is what lets a late delivery tell the
+// truth. It returns "" for no incidents.
+func (p *Printer) Notification(incs []checks.Incident, now time.Time) string {
+	var lines []string
+	for i, inc := range incs {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, p.incident(inc, now)...)
+	}
+	return p.fit(lines)
+}
+
+func (p *Printer) incident(inc checks.Incident, now time.Time) []string {
+	if inc.Resolved() {
+		was, ok := p.t.WasFor[inc.Worst]
+		if !ok {
+			// An incident always reached degraded or down; an unexpected
+			// Worst must not hide the recovery, so call it an outage.
+			was = p.t.WasFor[checks.Down]
+		}
+		return []string{
+			"✅ <b>" + fill(p.t.Back, data("service", p.name(inc.Service))) + "</b>",
+			fill(was,
+				markup("duration", p.duration(inc.End.Sub(inc.Start))),
+				markup("time", p.clock(inc.End, now))),
+		}
+	}
+	lines := []string{
+		p.headline(inc.Service, inc.State),
+		fill(p.t.OpenSince,
+			markup("since", p.clock(inc.Start, now)),
+			markup("duration", p.duration(now.Sub(inc.Start)))),
+	}
+	return append(lines, p.evidence(inc.Evidence)...)
+}

@@ -1,0 +1,243 @@
+// Package locale holds every text outagebot shows to people and renders it:
+// command replies, inline-keyboard labels, callback answers and the outage
+// notifications the sender delivers.
+//
+// Output meant for messages is Telegram HTML with every piece of data escaped;
+// methods documented as plain return text Telegram shows unparsed (button
+// labels, callback answers). Only English exists so far; the texts live in one
+// struct so that further languages are catalogs, not code.
+package locale
+
+import (
+	"html"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/outagebot/outagebot/checks"
+)
+
+// MaxMessage is Telegram's limit for a message text. Telegram counts it after
+// entity parsing; this package counts the raw HTML in UTF-16 code units, which
+// is never less, so anything within it is accepted.
+const MaxMessage = 4096
+
+// Bounds for data echoed into messages: a hostile or broken value must not be
+// able to crowd everything else out of a 4096-character message.
+const (
+	maxName   = 64  // service and probe names, names users typed
+	maxDetail = 200 // probe result details
+)
+
+// maxEvidence is how many failing probes a message lists per service.
+const maxEvidence = 5
+
+// Printer renders texts for one language and time zone. It is safe for
+// concurrent use.
+type Printer struct {
+	cat *checks.Catalog
+	loc *time.Location
+	t   texts
+}
+
+// NewPrinter returns a Printer naming services from cat and showing times in
+// loc; a nil loc means UTC.
+func NewPrinter(cat *checks.Catalog, loc *time.Location) *Printer {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Printer{cat: cat, loc: loc, t: english()}
+}
+
+// arg is one placeholder value for fill.
+type arg struct{ key, val string }
+
+// data is a placeholder value taken from outside (a name, a probe detail,
+// something a user typed): it is escaped.
+func data(key, s string) arg { return arg{key, html.EscapeString(s)} }
+
+// markup is a placeholder value this package rendered itself and already
+// escaped.
+func markup(key, s string) arg { return arg{key, s} }
+
+// plain is a placeholder value that needs no escaping: a number or a symbol,
+// or any value in a text Telegram does not parse as HTML.
+func plain(key, s string) arg { return arg{key, s} }
+
+// fill replaces the {key} placeholders of text.
+func fill(text string, args ...arg) string {
+	pairs := make([]string, 0, 2*len(args))
+	for _, a := range args {
+		pairs = append(pairs, "{"+a.key+"}", a.val)
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// clip shortens s to at most n runes, marking the cut. It works on raw data,
+// before escaping, so it can never split an entity.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// name is the display name of a service id; ids the catalog no longer has
+// (a service removed from the config) show as themselves.
+func (p *Printer) name(id string) string {
+	if s, ok := p.cat.Lookup(id); ok && s.ID == id {
+		return clip(s.Name, maxName)
+	}
+	return clip(id, maxName)
+}
+
+// names renders service ids as an escaped list, "A, B and C", in bold.
+func (p *Printer) names(ids []string) string {
+	items := make([]string, len(ids))
+	for i, id := range ids {
+		items[i] = "<b>" + html.EscapeString(p.name(id)) + "</b>"
+	}
+	return p.list(items)
+}
+
+// list joins items the way the language writes an enumeration.
+func (p *Printer) list(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], p.t.ListSep) + p.t.ListLast + items[len(items)-1]
+}
+
+// clock shows a moment in the printer's zone, with the date unless it is on
+// the same day as now.
+func (p *Printer) clock(at, now time.Time) string {
+	at, now = at.In(p.loc), now.In(p.loc)
+	ay, am, ad := at.Date()
+	ny, nm, nd := now.Date()
+	if ay == ny && am == nm && ad == nd {
+		return at.Format(p.t.TimeLayout)
+	}
+	return at.Format(p.t.DateTimeLayout)
+}
+
+// duration humanises d at the precision people care about for an outage:
+// "45 s", "14 min", "2 h 14 min", "1 d 3 h". Smaller units are dropped, not
+// rounded, so "59 min 59 s" never reads as "60 min". Negative durations (clock
+// steps) show as zero.
+func (p *Printer) duration(d time.Duration) string {
+	d = max(d, 0)
+	days := int(d / (24 * time.Hour))
+	hours := int(d/time.Hour) % 24
+	mins := int(d/time.Minute) % 60
+	itoa := strconv.Itoa
+	switch {
+	case days > 0 && hours > 0:
+		return fill(p.t.DaysHours, plain("d", itoa(days)), plain("h", itoa(hours)))
+	case days > 0:
+		return fill(p.t.Days, plain("d", itoa(days)))
+	case hours > 0 && mins > 0:
+		return fill(p.t.HoursMinutes, plain("h", itoa(hours)), plain("m", itoa(mins)))
+	case hours > 0:
+		return fill(p.t.Hours, plain("h", itoa(hours)))
+	case mins > 0:
+		return fill(p.t.Minutes, plain("n", itoa(mins)))
+	}
+	return fill(p.t.Seconds, plain("n", itoa(int(d/time.Second))))
+}
+
+// fit joins lines into one message of at most MaxMessage UTF-16 units. When
+// they do not fit, it keeps the leading lines that do and ends with a note.
+// Every line is well-formed HTML by itself, so cutting between lines can never
+// break a tag or an entity.
+func (p *Printer) fit(lines []string) string {
+	total := -1 // no newline before the first line
+	for _, l := range lines {
+		total += 1 + utf16Len(l)
+	}
+	if total <= MaxMessage {
+		return strings.Join(lines, "\n")
+	}
+	note := html.EscapeString(p.t.Shortened)
+	budget := MaxMessage - utf16Len(note)
+	var b strings.Builder
+	used := 0
+	for _, l := range lines {
+		n := utf16Len(l) + 1 // the line and the newline after it
+		if used+n > budget {
+			break
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+		used += n
+	}
+	b.WriteString(note)
+	return b.String()
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// icon is the symbol of a state, the same in every language.
+func icon(s checks.State) string {
+	switch s {
+	case checks.Operational:
+		return "🟢"
+	case checks.Degraded:
+		return "🟠"
+	case checks.Down:
+		return "🔴"
+	}
+	return "⚪"
+}
+
+// state names a state in words; a state this version does not know shows as
+// itself.
+func (p *Printer) state(s checks.State) string {
+	if w, ok := p.t.States[s]; ok {
+		return w
+	}
+	return string(s)
+}
+
+// headline is "🔴 <b>WhatsApp is down</b>".
+func (p *Printer) headline(id string, s checks.State) string {
+	text, ok := p.t.Headlines[s]
+	if !ok {
+		text = p.t.Headlines[checks.Unknown]
+	}
+	return icon(s) + " <b>" + fill(text, data("service", p.name(id))) + "</b>"
+}
+
+// evidence renders failing probe results one line each, at most maxEvidence
+// and a count of the rest.
+func (p *Printer) evidence(rs []checks.Result) []string {
+	lines := make([]string, 0, min(len(rs), maxEvidence)+1)
+	for i, r := range rs {
+		if i == maxEvidence {
+			lines = append(lines, fill(p.t.MoreLines, plain("n", strconv.Itoa(len(rs)-i))))
+			break
+		}
+		class, ok := p.t.Classes[r.Class]
+		if !ok {
+			class = string(r.Class)
+		}
+		args := []arg{data("probe", clip(r.Probe, maxName)), data("class", class)}
+		if r.Detail == "" {
+			lines = append(lines, fill(p.t.Evidence, args...))
+			continue
+		}
+		lines = append(lines, fill(p.t.EvidenceFor, append(args, data("detail", clip(r.Detail, maxDetail)))...))
+	}
+	return lines
+}

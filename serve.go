@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/bot"
+	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/config"
+	"github.com/outagebot/outagebot/handlers"
+	"github.com/outagebot/outagebot/locale"
+	"github.com/outagebot/outagebot/store"
+)
+
+// shutdownGrace bounds how long serve waits for each of its two shutdown
+// steps (the probe round, then everything else: the sender may be finishing
+// a send of up to 5 s), so that SIGTERM ends the process within 10 s.
+const shutdownGrace = 4500 * time.Millisecond
+
+// serve runs the bot until ctx ends: the poller and handlers, the sender and
+// the probe schedule, all sharing one database.
+func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger) error {
+	db, err := store.Open(s.db, store.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// Long polls ask Telegram for 25 s; every other call carries its own
+	// deadline or is bounded by this.
+	hc := bot.NewHTTPClient(s.token, 40*time.Second)
+	client := bot.NewClient(s.apiURL, hc)
+	me, err := getMe(ctx, client, log)
+	if err != nil {
+		return err
+	}
+	log.Info("connected to Telegram", "bot", "@"+me.Username)
+
+	poller := &bot.Poller{Client: client, Offsets: db, Log: log.With("part", "poller")}
+	b, err := tele.NewBot(tele.Settings{
+		URL:       s.apiURL,
+		Token:     bot.TokenPlaceholder,
+		Client:    hc,
+		Poller:    poller,
+		ParseMode: tele.ModeHTML,
+		Offline:   true, // we already called getMe ourselves, with retries
+		OnError: func(err error, c tele.Context) {
+			log.Error("handler failed", "err", err, "update", c.Update().ID)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("set up telebot: %w", err)
+	}
+	b.Me = &me
+
+	cat := checks.NewCatalog(cfg.Services)
+	text := locale.NewPrinter(cat, time.UTC)
+	handlers.Register(b, handlers.Config{
+		Subs: db, States: db, Catalog: cat, Text: text,
+		Log: log.With("part", "handlers"), Now: time.Now,
+	})
+	if err := b.SetCommands(handlers.Commands()); err != nil {
+		log.Warn("cannot register the command menu", "err", err)
+	}
+
+	sender := bot.NewSender(client, db, text, bot.SenderOptions{
+		Channel: s.channel,
+		Limits: bot.Limits{
+			GlobalPerSecond: cfg.Limits.GlobalPerSecond,
+			ChatPerSecond:   cfg.Limits.ChatPerSecond,
+			GroupPerMinute:  cfg.Limits.GroupPerMinute,
+			PaidBroadcast:   cfg.Limits.PaidBroadcast,
+		},
+		Log: log.With("part", "sender"),
+	})
+
+	mon := checks.NewMonitor(cfg.Services, cfg.Control, checks.MonitorOptions{
+		Probers: checks.NewProbers(checks.ProberOptions{UserAgent: userAgent}),
+		Logger:  log.With("part", "monitor"),
+	})
+	w := &watcher{mon: mon, db: db, th: cfg.Thresholds, channel: s.channel != "",
+		notify: sender.Kick, log: log.With("part", "watcher")}
+
+	cronLog := cronLogger{log.With("part", "cron")}
+	job := cron.NewChain(cron.Recover(cronLog), cron.SkipIfStillRunning(cronLog)).
+		Then(cron.FuncJob(func() { w.round(ctx) }))
+	sched, err := cron.ParseStandard(cfg.Schedule)
+	if err != nil {
+		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
+	}
+	c := cron.New(cron.WithLogger(cronLog))
+	c.Schedule(sched, job)
+
+	var wg sync.WaitGroup
+	wg.Go(func() { sender.Run(ctx) })
+	wg.Go(b.Start)
+	c.Start()
+	// The first round runs now rather than one interval after start; the
+	// chain's SkipIfStillRunning keeps it from overlapping a cron tick.
+	wg.Go(job.Run)
+	log.Info("outagebot is running", "schedule", cfg.Schedule, "services", len(cfg.Services), "channel", s.channel)
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	// Order matters (telegram-bot-api.md): rounds and the sender stop on
+	// ctx; telebot's Stop cancels its in-flight requests and must come after
+	// the sender so no notification is cut mid-send; the DB closes last.
+	cronDone := c.Stop()
+	select {
+	case <-cronDone.Done():
+	case <-time.After(shutdownGrace):
+		log.Warn("a probe round did not stop in time")
+	}
+	b.Stop()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		return errors.New("shutdown: some goroutines did not stop in time")
+	}
+	return nil
+}
+
+// userAgent is sent with every HTTP probe: Meta should be able to tell who
+// is knocking.
+const userAgent = "outagebot/1 (+https://github.com/outagebot/outagebot)"
+
+// getMe identifies the bot, retrying while Telegram is unreachable: a bot
+// started during a network blip should wait, not exit. A rejected token ends
+// at once.
+func getMe(ctx context.Context, c *bot.Client, log *slog.Logger) (tele.User, error) {
+	for attempt := 1; ; attempt++ {
+		var me tele.User
+		callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := c.Call(callCtx, "getMe", struct{}{}, &me)
+		cancel()
+		if err == nil {
+			return me, nil
+		}
+		var ae *bot.APIError
+		if errors.As(err, &ae) && (ae.Code == 401 || ae.Code == 404) {
+			return me, fmt.Errorf("Telegram rejected TELEGRAM_TOKEN (%d %s): check it with @BotFather", ae.Code, ae.Description)
+		}
+		wait := min(time.Duration(attempt)*2*time.Second, 30*time.Second)
+		log.Warn("cannot reach Telegram; retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return me, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// cronLogger routes robfig/cron's logging to slog.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug(msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error(msg, append(kv, "err", err)...)
+}
