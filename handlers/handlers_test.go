@@ -144,13 +144,13 @@ func TestStatus(t *testing.T) {
 		text string
 		want string
 	}{
-		{"/status", "Status at 16:16\n" +
-			"🔴 WhatsApp: down since 16:02 (14 min)\n" +
+		{"/status", "Status at 16:16 UTC\n" +
+			"🔴 WhatsApp: down since 16:02 UTC (14 min)\n" +
 			"🟢 Instagram: operational\n" +
 			"⚪ Threads: not checked yet\n" +
-			"🟠 <b>&: degraded since 16:15 (1 min)"},
-		{"/status wa", "🔴 WhatsApp is down\nsince 16:02 (14 min)\nlast checked 16:15\n• web: server error (HTTP 503 <html>)"},
-		{"/status evil", "🟠 <b>& is degraded\nsince 16:15 (1 min)"},
+			"🟠 <b>&: degraded since 16:15 UTC (1 min)"},
+		{"/status wa", "🔴 WhatsApp is down\nsince 16:02 UTC (14 min)\nlast checked 16:15 UTC\n• web: server error (HTTP 503 <html>)"},
+		{"/status evil", "🟠 <b>& is degraded\nsince 16:15 UTC (1 min)"},
 		{"/status threads", "⚪ Threads: not checked yet"},
 		{"/status whatsup", "❓ I don't know “whatsup”. Did you mean whatsapp?\n" +
 			"Valid names: whatsapp (wa), instagram (ig, insta), threads, evil (x<y), or all."},

@@ -37,25 +37,25 @@ func TestNotification(t *testing.T) {
 			name: "down",
 			incs: []checks.Incident{{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(14 * time.Minute),
 				Evidence: []checks.Result{web503, dns}}},
-			want: "🔴 <b>WhatsApp is down</b>\nsince 16:02 (14 min so far)\n" +
+			want: "🔴 <b>WhatsApp is down</b>\nsince 16:02 UTC (14 min so far)\n" +
 				"• web: server error (HTTP 503)\n• dns: DNS server failure",
 		},
 		{
 			name: "degraded",
 			incs: []checks.Incident{{Service: "instagram", State: checks.Degraded, Worst: checks.Degraded, Start: ago(45 * time.Second)}},
-			want: "🟠 <b>Instagram is degraded</b>\nsince 16:15 (45 s so far)",
+			want: "🟠 <b>Instagram is degraded</b>\nsince 16:15 UTC (45 s so far)",
 		},
 		{
 			name: "resolved after down",
 			incs: []checks.Incident{{Service: "whatsapp", State: checks.Operational, Worst: checks.Down,
 				Start: ago(28 * time.Minute), End: ago(14 * time.Minute), Evidence: []checks.Result{web503}}},
-			want: "✅ <b>WhatsApp is back</b>\nwas down for 14 min, back since 16:02",
+			want: "✅ <b>WhatsApp is back</b>\nwas down for 14 min, back since 16:02 UTC",
 		},
 		{
 			name: "resolved after degraded, started yesterday",
 			incs: []checks.Incident{{Service: "instagram", State: checks.Operational, Worst: checks.Degraded,
 				Start: ago(27 * time.Hour), End: ago(time.Hour)}},
-			want: "✅ <b>Instagram is back</b>\nwas degraded for 1 d 2 h, back since 15:16",
+			want: "✅ <b>Instagram is back</b>\nwas degraded for 1 d 2 h, back since 15:16 UTC",
 		},
 		{
 			name: "several at once",
@@ -63,32 +63,32 @@ func TestNotification(t *testing.T) {
 				{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(2*time.Hour + 14*time.Minute), Evidence: []checks.Result{dns}},
 				{Service: "instagram", State: checks.Operational, Worst: checks.Down, Start: ago(time.Hour), End: ago(5 * time.Minute)},
 			},
-			want: "🔴 <b>WhatsApp is down</b>\nsince 14:02 (2 h 14 min so far)\n• dns: DNS server failure\n\n" +
-				"✅ <b>Instagram is back</b>\nwas down for 55 min, back since 16:11",
+			want: "🔴 <b>WhatsApp is down</b>\nsince 14:02 UTC (2 h 14 min so far)\n• dns: DNS server failure\n\n" +
+				"✅ <b>Instagram is back</b>\nwas down for 55 min, back since 16:11 UTC",
 		},
 		{
 			name: "open since another day shows the date",
 			incs: []checks.Incident{{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(17 * time.Hour)}},
-			want: "🔴 <b>WhatsApp is down</b>\nsince Mar 3, 23:16 (17 h so far)",
+			want: "🔴 <b>WhatsApp is down</b>\nsince Mar 3, 23:16 UTC (17 h so far)",
 		},
 		{
 			name: "evidence beyond five is counted",
 			incs: []checks.Incident{{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute),
 				Evidence: []checks.Result{dns, dns, dns, dns, dns, dns, dns}}},
-			want: "🔴 <b>WhatsApp is down</b>\nsince 16:15 (1 min so far)\n" +
+			want: "🔴 <b>WhatsApp is down</b>\nsince 16:15 UTC (1 min so far)\n" +
 				strings.Repeat("• dns: DNS server failure\n", 5) + "+2 more",
 		},
 		{
 			name: "data is escaped",
 			incs: []checks.Incident{{Service: "evil", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute),
 				Evidence: []checks.Result{{Probe: "<i>", Class: "weird<class>", Detail: `body "<html>" & more`}}}},
-			want: "🔴 <b>&lt;b&gt;&amp; is down</b>\nsince 16:15 (1 min so far)\n" +
+			want: "🔴 <b>&lt;b&gt;&amp; is down</b>\nsince 16:15 UTC (1 min so far)\n" +
 				"• &lt;i&gt;: weird&lt;class&gt; (body &#34;&lt;html&gt;&#34; &amp; more)",
 		},
 		{
 			name: "unknown service id shows as itself",
 			incs: []checks.Incident{{Service: "myspace<", State: checks.Degraded, Worst: checks.Degraded, Start: ago(time.Minute)}},
-			want: "🟠 <b>myspace&lt; is degraded</b>\nsince 16:15 (1 min so far)",
+			want: "🟠 <b>myspace&lt; is degraded</b>\nsince 16:15 UTC (1 min so far)",
 		},
 		{
 			name: "nothing",
@@ -198,7 +198,7 @@ func TestTimeZone(t *testing.T) {
 	berlin := time.FixedZone("CET", 3600)
 	p := NewPrinter(checks.NewCatalog([]checks.Service{{ID: "whatsapp", Name: "WhatsApp"}}), berlin)
 	got := p.Notification([]checks.Incident{{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute)}}, testNow())
-	if want := "since 17:15 (1 min so far)"; !strings.Contains(got, want) {
+	if want := "since 17:15 CET (1 min so far)"; !strings.Contains(got, want) {
 		t.Errorf("Notification in CET = %q, want it to contain %q", got, want)
 	}
 }

@@ -87,16 +87,16 @@ func TestReplies(t *testing.T) {
 		{
 			name: "status of all",
 			got:  p.StatusAll(testStatuses(), testNow()),
-			want: "<b>Status</b> at 16:16\n" +
-				"🔴 <b>WhatsApp</b>: down since 16:02 (14 min)\n" +
+			want: "<b>Status</b> at 16:16 UTC\n" +
+				"🔴 <b>WhatsApp</b>: down since 16:02 UTC (14 min)\n" +
 				"🟢 <b>Instagram</b>: operational\n" +
 				"⚪ <b>&lt;b&gt;&amp;</b>: not checked yet",
 		},
 		{
 			name: "status of some",
 			got:  p.Status([]string{"whatsapp", "instagram", "evil"}, []string{"thread"}, testStatuses(), testNow()),
-			want: "🔴 <b>WhatsApp is down</b>\nsince 16:02 (14 min)\nlast checked 16:15\n• web: server error (HTTP 503)\n\n" +
-				"🟢 <b>Instagram is operational</b>\nsince 13:16 (3 h)\nlast checked 16:15\n\n" +
+			want: "🔴 <b>WhatsApp is down</b>\nsince 16:02 UTC (14 min)\nlast checked 16:15 UTC\n• web: server error (HTTP 503)\n\n" +
+				"🟢 <b>Instagram is operational</b>\nsince 13:16 UTC (3 h)\nlast checked 16:15 UTC\n\n" +
 				"⚪ <b>&lt;b&gt;&amp;</b>: not checked yet\n\n" +
 				"❓ I don't know “thread”.\n" + validNames,
 		},
@@ -105,7 +105,7 @@ func TestReplies(t *testing.T) {
 			got: p.Status([]string{"whatsapp"}, nil, map[string]checks.Status{
 				"whatsapp": {State: checks.Unknown, Since: ago(time.Minute)},
 			}, testNow()),
-			want: "⚪ <b>WhatsApp: status unknown</b>\nsince 16:15 (1 min)\n" +
+			want: "⚪ <b>WhatsApp: status unknown</b>\nsince 16:15 UTC (1 min)\n" +
 				"This monitor cannot reach the internet right now, so it cannot tell.",
 		},
 		{

@@ -90,8 +90,8 @@ func english() texts {
 		ListSep:  ", ",
 		ListLast: " and ",
 
-		TimeLayout:     "15:04",
-		DateTimeLayout: "Jan 2, 15:04",
+		TimeLayout:     "15:04 MST",
+		DateTimeLayout: "Jan 2, 15:04 MST",
 
 		Seconds:      "{n} s",
 		Minutes:      "{n} min",
