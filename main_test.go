@@ -202,19 +202,24 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("healthy Instagram was announced: %q", down)
 	}
 
-	// It recovers: both hear it, with how long it was down.
+	// It recovers: the subscriber hears it with how long it was down; the
+	// channel's post is edited in place and answered by a short reply.
 	wa.down.Store(false)
 	if err := tg.Wait(ctx, func(s *bottest.Server) bool {
-		return len(s.MessagesTo(42)) == 3 && len(s.MessagesTo(-100777)) == 2
+		return len(s.MessagesTo(42)) == 3 && len(s.MessagesTo(-100777)) == 3
 	}); err != nil {
 		t.Fatalf("recovery not announced: %v\nmessages: %q\nlogs:\n%s", err, texts(tg.Messages()), p.stderr)
 	}
-	for _, id := range []int64{42, -100777} {
-		msgs := tg.MessagesTo(id)
-		back := msgs[len(msgs)-1].Plain()
-		if !strings.Contains(back, "back") || !strings.Contains(back, " s") && !strings.Contains(back, "min") {
-			t.Errorf("recovery message to %d = %q, want \"back\" and a duration", id, back)
-		}
+	back := tg.MessagesTo(42)[2].Plain()
+	if !strings.Contains(back, "back") || !strings.Contains(back, "down for") {
+		t.Errorf("recovery message = %q, want \"back\" and how long it was down", back)
+	}
+	channel := tg.MessagesTo(-100777)
+	if edit := channel[1]; !edit.Edited || edit.ID != channel[0].ID || !strings.Contains(edit.Plain(), "back") {
+		t.Errorf("channel post not edited in place to the recovery: %+v", edit)
+	}
+	if reply := channel[2].Plain(); channel[2].Edited || !strings.Contains(reply, "is back after") {
+		t.Errorf("channel reply = %q, want a new post saying it is back after some time", reply)
 	}
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM, want 0; logs:\n%s", code, p.stderr)

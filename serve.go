@@ -37,6 +37,11 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	// deadline or is bounded by this.
 	hc := bot.NewHTTPClient(s.token, 40*time.Second)
 	client := bot.NewClient(s.apiURL, hc)
+	// Replies from handlers (through telebot) and the fan-out share one
+	// global budget, replies first.
+	budget := bot.NewBudget(cfg.Limits.GlobalPerSecond)
+	replies := bot.NewHTTPClient(s.token, 40*time.Second)
+	replies.Transport = budget.ReplyTransport(replies.Transport)
 	me, err := getMe(ctx, client, log)
 	if err != nil {
 		return err
@@ -47,7 +52,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	b, err := tele.NewBot(tele.Settings{
 		URL:       s.apiURL,
 		Token:     bot.TokenPlaceholder,
-		Client:    hc,
+		Client:    replies,
 		Poller:    poller,
 		ParseMode: tele.ModeHTML,
 		Offline:   true, // we already called getMe ourselves, with retries
@@ -72,6 +77,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 
 	sender := bot.NewSender(client, db, text, bot.SenderOptions{
 		Channel: s.channel,
+		Budget:  budget,
 		Limits: bot.Limits{
 			GlobalPerSecond: cfg.Limits.GlobalPerSecond,
 			ChatPerSecond:   cfg.Limits.ChatPerSecond,

@@ -3,8 +3,10 @@ package bot
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,15 +19,20 @@ import (
 // Outbox is the Sender's view of the database.
 type Outbox interface {
 	Outbox(after []byte, limit int) ([]store.Delivery, error)
-	Ack(chatID int64, delivered []store.Mark) error
+	AckAll(delivered []store.Delivery) error
 	Incident(id uint64) (checks.Incident, bool, error)
 	DeleteChat(chatID int64) error
 	MigrateChat(from, to int64) error
+	ChannelPost(incident uint64) (store.ChannelPost, bool, error)
+	SetChannelPost(incident uint64, p store.ChannelPost) error
 }
 
-// Renderer turns the incidents one chat has to learn into one HTML message.
+// Renderer writes the notification texts (HTML).
 type Renderer interface {
+	// Notification renders the incidents one chat has to learn as one message.
 	Notification(incs []checks.Incident, now time.Time) string
+	// BackAfter is the channel's short reply under a resolved incident's post.
+	BackAfter(inc checks.Incident) string
 }
 
 // Limits are the sending rates the Sender stays under (Telegram's published
@@ -45,38 +52,71 @@ type SenderOptions struct {
 	// ("@name" or "-100…"); empty when there is none.
 	Channel string
 	Limits  Limits
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Budget is the global rate shared with replies to commands; nil gives
+	// the Sender a budget of its own at Limits.GlobalPerSecond.
+	Budget *Budget
+	// Workers is how many sends may be in flight at once; 0 derives it from
+	// the global rate (Telegram answers in ~100 ms, so 30 msg/s needs ~4).
+	// It also bounds how many messages a crash can repeat.
+	Workers int
+	// EditDebounce is the least time between two edits of a channel post
+	// (default 30 s); a recovery is never held back by it.
+	EditDebounce time.Duration
+	Log          *slog.Logger
+	Now          func() time.Time
 	// Backoff bounds the pause after transient errors; defaults 1s and 60s.
 	MinBackoff, MaxBackoff time.Duration
 }
 
-// Sender is the only goroutine that sends notifications. It drains the
-// outbox in delivery order (the channel, then groups, then private chats),
-// renders each chat's pending incidents as they are now, and acknowledges
-// only what Telegram accepted: a crash at any point loses nothing and repeats
-// at most the message in flight.
+// Sender delivers the outbox. One dispatcher goroutine walks the outbox in
+// delivery order (the channel, then groups, then private chats) within the
+// global and per-chat rate limits and hands chats to a few workers; each
+// worker renders a chat's pending incidents as they are now and sends them
+// as one message. Acknowledgements are committed in batches, and a chat is
+// not dispatched again until its acknowledgement is on disk: a crash at any
+// point loses nothing and repeats at most the messages then in flight.
 type Sender struct {
 	client *Client
 	outbox Outbox
 	render Renderer
+	budget *Budget
 	o      SenderOptions
+	kick   chan struct{}
 
-	kick chan struct{}
+	// Only the dispatcher goroutine touches these.
+	chats map[int64]*rate.Limiter
+	incs  map[uint64]cachedIncident
 
-	global *rate.Limiter
-	// Per-chat limiters and retry times are only touched by Run's goroutine.
-	chats    map[int64]*rate.Limiter
-	notUntil map[int64]time.Time
-	failures int // consecutive transient failures, for the shared backoff
-
-	mu    sync.Mutex
-	stats SenderStats
+	mu   sync.Mutex
+	busy map[int64]bool // in flight, or sent and awaiting its ack
+	// seq counts finished deliveries; done says when each chat's last one
+	// finished, so that the dispatcher can tell whether an outbox entry it
+	// read is older than that and so must not be sent again.
+	seq        uint64
+	done       map[int64]uint64
+	notUntil   map[int64]time.Time // chats held back (rate limit, refusal, debounce)
+	pauseUntil time.Time           // all sending paused (429, Telegram unwell)
+	failures   int                 // consecutive transient failures
+	stats      SenderStats
 }
 
 // SenderStats count what the Sender did since it started.
 type SenderStats struct {
 	Sent, Dropped, Migrated, Throttled, Failed int
+}
+
+type cachedIncident struct {
+	inc    checks.Incident
+	ok     bool
+	loaded time.Time
+}
+
+// job is one chat's delivery, handed from the dispatcher to a worker.
+type job struct {
+	d      store.Delivery
+	incs   []checks.Incident // aligned with d.Marks; missing incidents left out
+	chatID string            // as sent in chat_id
+	done   func()            // called by the worker when the job is over
 }
 
 // NewSender returns a Sender; call Run to start it.
@@ -86,14 +126,24 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 	}
 	o.MinBackoff = cmp.Or(o.MinBackoff, time.Second)
 	o.MaxBackoff = cmp.Or(o.MaxBackoff, time.Minute)
+	o.EditDebounce = cmp.Or(o.EditDebounce, 30*time.Second)
+	if o.Workers <= 0 {
+		o.Workers = min(max(int(o.Limits.GlobalPerSecond/10), 4), 32)
+	}
+	if o.Budget == nil {
+		o.Budget = NewBudget(o.Limits.GlobalPerSecond)
+	}
 	return &Sender{
 		client:   c,
 		outbox:   outbox,
 		render:   r,
+		budget:   o.Budget,
 		o:        o,
 		kick:     make(chan struct{}, 1),
-		global:   rate.NewLimiter(rate.Limit(o.Limits.GlobalPerSecond), 1),
 		chats:    make(map[int64]*rate.Limiter),
+		incs:     make(map[uint64]cachedIncident),
+		busy:     make(map[int64]bool),
+		done:     make(map[int64]uint64),
 		notUntil: make(map[int64]time.Time),
 	}
 }
@@ -113,18 +163,37 @@ func (s *Sender) Stats() SenderStats {
 	return s.stats
 }
 
-// sendTimeout bounds one sendMessage call.
-const sendTimeout = 5 * time.Second
-
 // idlePoll is how often an idle Sender looks at the outbox without a Kick,
 // which covers work queued by an earlier process.
 const idlePoll = 30 * time.Second
 
-// Run sends until ctx ends. The message in flight when ctx ends is
-// abandoned unacknowledged, so it is sent again after a restart.
+// sendTimeout bounds one Bot API call of a delivery. A call outlives a
+// shutdown by up to this long, so that a message Telegram accepted is also
+// acknowledged and not repeated after the restart.
+const sendTimeout = 5 * time.Second
+
+// ackBatch bounds how many acknowledgements share one transaction.
+const ackBatch = 1000
+
+// Run sends until ctx ends, then finishes the sends in flight, commits their
+// acknowledgements and returns.
 func (s *Sender) Run(ctx context.Context) {
+	jobs := make(chan job)
+	acks := make(chan store.Delivery, ackBatch)
+	var workers sync.WaitGroup
+	for range s.o.Workers {
+		workers.Go(func() {
+			for j := range jobs {
+				s.work(ctx, j, acks)
+				j.done()
+			}
+		})
+	}
+	ackerDone := make(chan struct{})
+	go func() { s.ackLoop(acks); close(ackerDone) }()
+
 	for ctx.Err() == nil {
-		wait := s.pass(ctx)
+		wait := s.pass(ctx, jobs, acks)
 		if wait <= 0 {
 			continue
 		}
@@ -136,15 +205,25 @@ func (s *Sender) Run(ctx context.Context) {
 		}
 		t.Stop()
 	}
+	close(jobs)
+	workers.Wait()
+	close(acks)
+	<-ackerDone
 }
 
 // pass walks the outbox once and returns how long to wait before the next
-// pass: 0 when it may have left work behind, the time until the first
-// waiting chat may be tried again, or idlePoll when nothing waits.
-func (s *Sender) pass(ctx context.Context) time.Duration {
+// pass: 0 to start again at once, else the time until the first held-back
+// chat may be tried again, at most idlePoll.
+func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.Delivery) time.Duration {
 	s.forgetIdleChats()
+	s.mu.Lock()
+	clear(s.done) // every batch of this pass is read after those finished
+	s.mu.Unlock()
 	var cursor []byte
+	var inflight sync.WaitGroup // jobs of this pass not yet done
+	lastGroup := false          // the previous dispatched job went to a group
 	for ctx.Err() == nil {
+		readSeq := s.finished()
 		batch, err := s.outbox.Outbox(cursor, 256)
 		if err != nil {
 			s.o.Log.Error("cannot read the outbox", "err", err)
@@ -155,17 +234,56 @@ func (s *Sender) pass(ctx context.Context) time.Duration {
 		}
 		for _, d := range batch {
 			cursor = d.Key
-			if until, ok := s.notUntil[d.ChatID]; ok && until.After(s.o.Now()) {
-				continue
-			}
-			delete(s.notUntil, d.ChatID)
-			if pause := s.deliver(ctx, d); pause > 0 {
+			if pause := s.paused(); pause > 0 {
 				// Telegram asked everyone to slow down, or looks unwell:
-				// restart from the head (the channel first) after the pause.
+				// start again from the head (the channel first) afterwards.
 				sleep(ctx, pause)
 				return 0
 			}
-			if ctx.Err() != nil {
+			if !s.ready(d.ChatID, readSeq) {
+				continue
+			}
+			j, send, err := s.prepare(d)
+			if err != nil {
+				s.o.Log.Error("cannot load the incidents of a delivery", "chat", d.ChatID, "err", err)
+				return s.o.MinBackoff
+			}
+			s.setBusy(d.ChatID)
+			if !send {
+				// Nothing left to say (the incidents are gone, or the channel
+				// was unset since this was queued): just forget it.
+				acks <- d
+				continue
+			}
+			if r := s.chatLimiter(d.ChatID).Reserve(); r.Delay() > 0 {
+				// This chat heard from us a moment ago; others need not wait.
+				s.release(d.ChatID, r.Delay())
+				r.Cancel()
+				continue
+			}
+			if err := s.budget.Bulk(ctx); err != nil {
+				s.release(d.ChatID, 0)
+				return 0
+			}
+			if d.ChatID == store.ChannelID {
+				// The channel post goes out before anything else: it reaches
+				// every channel member at once.
+				s.work(ctx, j, acks)
+				continue
+			}
+			if d.ChatID > 0 && lastGroup {
+				// Groups reach many people per message: let them all land
+				// before the first private chat.
+				inflight.Wait()
+			}
+			lastGroup = d.ChatID < 0
+			inflight.Add(1)
+			j.done = inflight.Done
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				inflight.Done()
+				s.release(d.ChatID, 0)
 				return 0
 			}
 		}
@@ -173,11 +291,355 @@ func (s *Sender) pass(ctx context.Context) time.Duration {
 	return 0
 }
 
-// nextRetry returns the time until the earliest chat held back by its rate
-// limit or a refusal may be tried again, at most idlePoll.
+// prepare loads the incidents of d, at most a second old, and reports
+// whether there is anything to send.
+func (s *Sender) prepare(d store.Delivery) (job, bool, error) {
+	j := job{d: d, chatID: strconv.FormatInt(d.ChatID, 10)}
+	if d.ChatID == store.ChannelID {
+		if s.o.Channel == "" {
+			return j, false, nil
+		}
+		j.chatID = s.o.Channel
+	}
+	now := s.o.Now()
+	for _, m := range d.Marks {
+		c, hit := s.incs[m.Incident]
+		if !hit || now.Sub(c.loaded) > time.Second {
+			inc, ok, err := s.outbox.Incident(m.Incident)
+			if err != nil {
+				return j, false, err
+			}
+			c = cachedIncident{inc: inc, ok: ok, loaded: now}
+			s.incs[m.Incident] = c
+		}
+		if c.ok {
+			j.incs = append(j.incs, c.inc)
+		}
+	}
+	return j, len(j.incs) > 0, nil
+}
+
+// ackLoop commits acknowledgements in batches: whatever arrived while the
+// previous commit was running goes into the next one.
+func (s *Sender) ackLoop(acks <-chan store.Delivery) {
+	for d := range acks {
+		batch := []store.Delivery{d}
+	drain:
+		for len(batch) < ackBatch {
+			select {
+			case d, ok := <-acks:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, d)
+			default:
+				break drain
+			}
+		}
+		if err := s.outbox.AckAll(batch); err != nil {
+			// The entries stay queued and are sent again: a repeat, not a loss.
+			s.o.Log.Error("cannot acknowledge deliveries", "n", len(batch), "err", err)
+		}
+		chats := make([]int64, len(batch))
+		for i, d := range batch {
+			chats[i] = d.ChatID
+		}
+		// A newer version may have been queued for these chats meanwhile:
+		// finish wakes the dispatcher to look.
+		s.finish(chats...)
+	}
+}
+
+// work delivers one job and acts on Telegram's answer.
+func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
+	var err error
+	if j.d.ChatID == store.ChannelID {
+		err = s.postToChannel(ctx, j)
+	} else {
+		_, err = s.send(ctx, j.chatID, s.render.Notification(j.incs, s.o.Now()), 0)
+	}
+	var hold holdError
+	if errors.As(err, &hold) {
+		s.release(j.d.ChatID, hold.wait)
+		return
+	}
+	what, retryAfter, migrateTo := verdict(err, j.d.ChatID == store.ChannelID)
+	log := s.o.Log.With("chat", j.chatID)
+	switch what {
+	case delivered:
+		s.count(func(st *SenderStats) { st.Sent++ }, true)
+		acks <- j.d
+		return
+	case rejected:
+		// Retrying cannot help; keeping it would block this chat forever.
+		log.Error("Telegram rejected a notification; this is a bug, dropping that message", "err", err)
+		s.count(func(st *SenderStats) { st.Failed++ }, false)
+		acks <- j.d
+		return
+	case floodWait:
+		log.Warn("Telegram asked to slow down; pausing all sending", "retry_after", retryAfter)
+		s.count(func(st *SenderStats) { st.Throttled++ }, false)
+		s.pauseAll(retryAfter)
+	case chatGone:
+		log.Info("chat is gone; dropping it and its subscriptions", "reason", err)
+		s.count(func(st *SenderStats) { st.Dropped++ }, false)
+		if err := s.outbox.DeleteChat(j.d.ChatID); err != nil {
+			log.Error("cannot drop chat", "err", err)
+		}
+		s.finish(j.d.ChatID)
+		return
+	case migrated:
+		log.Info("group became a supergroup; moving its subscriptions", "to", migrateTo)
+		s.count(func(st *SenderStats) { st.Migrated++ }, false)
+		if err := s.outbox.MigrateChat(j.d.ChatID, migrateTo); err != nil {
+			log.Error("cannot move migrated chat", "err", err)
+		}
+		s.finish(j.d.ChatID)
+		return
+	case channelBad:
+		log.Error("the announcement channel refuses our posts: make the bot an admin with \"Post Messages\"; the post stays queued", "err", err)
+		s.release(j.d.ChatID, s.o.MaxBackoff)
+		return
+	case transient:
+		pause := s.transientFailure()
+		log.Warn("sending failed; backing off", "err", err, "retry_in", pause)
+	}
+	s.release(j.d.ChatID, 0)
+}
+
+// holdError says that a delivery must wait (a channel post edited too
+// recently) without anything having gone wrong.
+type holdError struct{ wait time.Duration }
+
+func (h holdError) Error() string { return "held back for " + h.wait.String() }
+
+// postToChannel keeps one post per incident in the channel: the first
+// delivery posts it, later ones edit it in place (silently, at most once per
+// EditDebounce), and the recovery adds a short reply, which is what notifies
+// the channel's members that it is over.
+func (s *Sender) postToChannel(ctx context.Context, j job) error {
+	extra := false // every call after the first takes its own budget slot
+	call := func(f func() error) error {
+		if extra {
+			if err := s.budget.Bulk(ctx); err != nil {
+				return err
+			}
+		}
+		extra = true
+		return f()
+	}
+	for _, inc := range j.incs {
+		post, posted, err := s.outbox.ChannelPost(inc.ID)
+		if err != nil {
+			return err
+		}
+		now := s.o.Now()
+		text := s.render.Notification([]checks.Incident{inc}, now)
+		switch {
+		case posted && post.Version >= inc.Version:
+			continue // an earlier run got this far
+		case posted && !inc.Resolved() && now.Sub(post.Edited) < s.o.EditDebounce:
+			return holdError{post.Edited.Add(s.o.EditDebounce).Sub(now)}
+		case posted:
+			err := call(func() error { return s.edit(ctx, j.chatID, post.MessageID, text) })
+			if isEditGone(err) {
+				posted = false // deleted by an admin: post anew below
+			} else if err != nil {
+				return err
+			}
+		}
+		if !posted {
+			var id int
+			if err := call(func() (err error) { id, err = s.send(ctx, j.chatID, text, 0); return err }); err != nil {
+				return err
+			}
+			post = store.ChannelPost{MessageID: id, Resolved: inc.Resolved()}
+		}
+		if inc.Resolved() && !post.Resolved {
+			if err := call(func() error {
+				_, err := s.send(ctx, j.chatID, s.render.BackAfter(inc), post.MessageID)
+				return err
+			}); err != nil {
+				return err
+			}
+			post.Resolved = true
+		}
+		post.Version, post.Edited = inc.Version, now
+		if err := s.outbox.SetChannelPost(inc.ID, post); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isEditGone reports whether an edit failed because the message no longer
+// exists.
+func isEditGone(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == 400 &&
+		(strings.Contains(ae.Description, "message to edit not found") || strings.Contains(ae.Description, "MESSAGE_ID_INVALID"))
+}
+
+type sendMessageParams struct {
+	ChatID             string           `json:"chat_id"`
+	Text               string           `json:"text"`
+	ParseMode          string           `json:"parse_mode"`
+	LinkPreview        linkPreview      `json:"link_preview_options"`
+	ReplyTo            *replyParameters `json:"reply_parameters,omitempty"`
+	AllowPaidBroadcast bool             `json:"allow_paid_broadcast,omitempty"`
+}
+
+type linkPreview struct {
+	Disabled bool `json:"is_disabled"`
+}
+
+type replyParameters struct {
+	MessageID                int  `json:"message_id"`
+	AllowSendingWithoutReply bool `json:"allow_sending_without_reply"`
+}
+
+// send sends an HTML message, as a reply to replyTo when it is not 0, and
+// returns its message id. The call outlives ctx by up to sendTimeout (see
+// there).
+func (s *Sender) send(ctx context.Context, chatID, text string, replyTo int) (int, error) {
+	p := sendMessageParams{
+		ChatID: chatID, Text: text, ParseMode: "HTML",
+		LinkPreview:        linkPreview{Disabled: true},
+		AllowPaidBroadcast: s.o.Limits.PaidBroadcast,
+	}
+	if replyTo != 0 {
+		p.ReplyTo = &replyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	var msg struct {
+		MessageID int `json:"message_id"`
+	}
+	err := s.client.Call(ctx, "sendMessage", p, &msg)
+	return msg.MessageID, err
+}
+
+type editParams struct {
+	ChatID      string      `json:"chat_id"`
+	MessageID   int         `json:"message_id"`
+	Text        string      `json:"text"`
+	ParseMode   string      `json:"parse_mode"`
+	LinkPreview linkPreview `json:"link_preview_options"`
+}
+
+// edit replaces the text of a message; "message is not modified" counts as
+// success (verdict treats it so).
+func (s *Sender) edit(ctx context.Context, chatID string, messageID int, text string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	err := s.client.Call(ctx, "editMessageText", editParams{
+		ChatID: chatID, MessageID: messageID, Text: text, ParseMode: "HTML",
+		LinkPreview: linkPreview{Disabled: true},
+	}, nil)
+	if what, _, _ := verdict(err, true); what == delivered {
+		return nil
+	}
+	return err
+}
+
+func (s *Sender) count(f func(*SenderStats), success bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.stats)
+	if success {
+		s.failures = 0
+	}
+}
+
+// ready reports whether chat, as read from the outbox when readSeq
+// deliveries had finished, may be dispatched now.
+func (s *Sender) ready(chat int64, readSeq uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy[chat] || s.done[chat] > readSeq {
+		return false
+	}
+	if until, ok := s.notUntil[chat]; ok {
+		if until.After(s.o.Now()) {
+			return false
+		}
+		delete(s.notUntil, chat)
+	}
+	return true
+}
+
+func (s *Sender) setBusy(chat int64) {
+	s.mu.Lock()
+	s.busy[chat] = true
+	s.mu.Unlock()
+}
+
+// finished returns how many deliveries have finished so far.
+func (s *Sender) finished() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
+// finish records that the deliveries to chats are over (acknowledged, or
+// the chat dropped or moved): outbox entries read before now are stale.
+func (s *Sender) finish(chats ...int64) {
+	s.mu.Lock()
+	s.seq++
+	for _, c := range chats {
+		delete(s.busy, c)
+		s.done[c] = s.seq
+	}
+	s.mu.Unlock()
+	s.Kick()
+}
+
+// release makes chat dispatchable again, after wait when it is positive,
+// and wakes the dispatcher so that it takes the new state into account.
+func (s *Sender) release(chat int64, wait time.Duration) {
+	s.mu.Lock()
+	delete(s.busy, chat)
+	if wait > 0 {
+		s.notUntil[chat] = s.o.Now().Add(wait)
+	}
+	s.mu.Unlock()
+	s.Kick()
+}
+
+// pauseAll stops all sending for d.
+func (s *Sender) pauseAll(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pauseUntil = later(s.pauseUntil, s.o.Now().Add(d))
+}
+
+// transientFailure records a failure that is probably Telegram's or the
+// network's, not the chat's, and pauses all sending with exponential backoff.
+func (s *Sender) transientFailure() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures++
+	d := backoff(s.failures, s.o.MinBackoff, s.o.MaxBackoff)
+	s.pauseUntil = later(s.pauseUntil, s.o.Now().Add(d))
+	return d
+}
+
+func (s *Sender) paused() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pauseUntil.Sub(s.o.Now())
+}
+
+// nextRetry returns the time until the earliest held-back chat may be tried
+// again (0 if one already may), at most idlePoll.
 func (s *Sender) nextRetry() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	wait := idlePoll
 	now := s.o.Now()
+	if p := s.pauseUntil.Sub(now); p > 0 {
+		wait = p
+	}
 	for id, until := range s.notUntil {
 		left := until.Sub(now)
 		if left <= 0 {
@@ -189,99 +651,11 @@ func (s *Sender) nextRetry() time.Duration {
 	return wait
 }
 
-// deliver sends one chat its pending incidents and returns a pause that
-// applies to all sending (after a 429 or a transient failure), or 0.
-func (s *Sender) deliver(ctx context.Context, d store.Delivery) time.Duration {
-	incs := make([]checks.Incident, 0, len(d.Marks))
-	for _, m := range d.Marks {
-		inc, ok, err := s.outbox.Incident(m.Incident)
-		if err != nil {
-			s.o.Log.Error("cannot load incident", "incident", m.Incident, "err", err)
-			return s.o.MinBackoff
-		}
-		if ok {
-			incs = append(incs, inc)
-		}
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	if d.ChatID == store.ChannelID && s.o.Channel == "" || len(incs) == 0 {
-		// Nothing left to say (the channel was unset since it was queued).
-		s.ack(d)
-		return 0
-	}
-	chatID := s.o.Channel
-	if d.ChatID != store.ChannelID {
-		chatID = strconv.FormatInt(d.ChatID, 10)
-	}
-	if left := s.chatLimiter(d.ChatID).Reserve(); left.Delay() > 0 {
-		// This chat heard from us a moment ago; others need not wait for it.
-		s.notUntil[d.ChatID] = s.o.Now().Add(left.Delay())
-		left.Cancel()
-		return 0
-	}
-	if err := s.global.Wait(ctx); err != nil {
-		return 0
-	}
-	// The send outlives a shutdown by up to sendTimeout, so that a message
-	// Telegram accepted is also acknowledged and not repeated after restart.
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	err := s.client.Call(sendCtx, "sendMessage", sendMessageParams{
-		ChatID:             chatID,
-		Text:               s.render.Notification(incs, s.o.Now()),
-		ParseMode:          "HTML",
-		LinkPreview:        linkPreview{Disabled: true},
-		AllowPaidBroadcast: s.o.Limits.PaidBroadcast,
-	}, nil)
-	cancel()
-	what, retryAfter, migrateTo := verdict(err, d.ChatID == store.ChannelID)
-	log := s.o.Log.With("chat", chatID)
-	switch what {
-	case delivered:
-		s.failures = 0
-		s.count(func(st *SenderStats) { st.Sent++ })
-		s.ack(d)
-	case floodWait:
-		log.Warn("Telegram asked to slow down; pausing all sending", "retry_after", retryAfter)
-		s.count(func(st *SenderStats) { st.Throttled++ })
-		return retryAfter
-	case chatGone:
-		log.Info("chat is gone; dropping it and its subscriptions", "reason", err)
-		s.count(func(st *SenderStats) { st.Dropped++ })
-		if err := s.outbox.DeleteChat(d.ChatID); err != nil {
-			log.Error("cannot drop chat", "err", err)
-		}
-	case migrated:
-		log.Info("group became a supergroup; moving its subscriptions", "to", migrateTo)
-		s.count(func(st *SenderStats) { st.Migrated++ })
-		if err := s.outbox.MigrateChat(d.ChatID, migrateTo); err != nil {
-			log.Error("cannot move migrated chat", "err", err)
-		}
-	case channelBad:
-		log.Error("the announcement channel refuses our posts: make the bot an admin with \"Post Messages\"; the post stays queued", "err", err)
-		s.notUntil[d.ChatID] = s.o.Now().Add(s.o.MaxBackoff)
-	case rejected:
-		// Retrying cannot help; keeping it would block this chat forever.
-		log.Error("Telegram rejected a notification; this is a bug, dropping that message", "err", err)
-		s.count(func(st *SenderStats) { st.Failed++ })
-		s.ack(d)
-	case transient:
-		s.failures++
-		pause := backoff(s.failures, s.o.MinBackoff, s.o.MaxBackoff)
-		log.Warn("sending failed; backing off", "err", err, "retry_in", pause)
-		return pause
-	}
-	return 0
-}
-
-func (s *Sender) ack(d store.Delivery) {
-	if err := s.outbox.Ack(d.ChatID, d.Marks); err != nil {
-		s.o.Log.Error("cannot acknowledge delivery", "chat", d.ChatID, "err", err)
-	}
-}
-
-func (s *Sender) count(f func(*SenderStats)) {
-	s.mu.Lock()
-	f(&s.stats)
-	s.mu.Unlock()
+	return b
 }
 
 // chatLimiter returns the limiter of one chat: groups, supergroups and
@@ -300,25 +674,14 @@ func (s *Sender) chatLimiter(id int64) *rate.Limiter {
 	return l
 }
 
-// forgetIdleChats drops the limiters that no longer hold anyone back, so
-// that a fan-out to half a million chats does not keep half a million
-// limiters alive.
+// forgetIdleChats drops the limiters that no longer hold anyone back, and
+// stale cached incidents, so that a fan-out to half a million chats does not
+// keep half a million limiters alive.
 func (s *Sender) forgetIdleChats() {
 	for id, l := range s.chats {
 		if l.Tokens() >= 1 {
 			delete(s.chats, id)
 		}
 	}
-}
-
-type sendMessageParams struct {
-	ChatID             string      `json:"chat_id"`
-	Text               string      `json:"text"`
-	ParseMode          string      `json:"parse_mode"`
-	LinkPreview        linkPreview `json:"link_preview_options"`
-	AllowPaidBroadcast bool        `json:"allow_paid_broadcast,omitempty"`
-}
-
-type linkPreview struct {
-	Disabled bool `json:"is_disabled"`
+	clear(s.incs)
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/outagebot/outagebot/bot/bottest"
 	"github.com/outagebot/outagebot/checks"
@@ -30,6 +33,8 @@ func (plainRenderer) Notification(incs []checks.Incident, _ time.Time) string {
 	}
 	return b.String()
 }
+
+func (plainRenderer) BackAfter(inc checks.Incident) string { return inc.Service + " is back" }
 
 // syncBuffer is a log sink safe for the sender's goroutine.
 type syncBuffer struct {
@@ -81,11 +86,12 @@ func newFixture(t *testing.T, channel string, subscribers ...int64) *fixture {
 	logs := &syncBuffer{}
 	client := NewClient(srv.URL, NewHTTPClient(testToken, 5*time.Second))
 	s := NewSender(client, db, plainRenderer{}, SenderOptions{
-		Channel:    channel,
-		Limits:     Limits{GlobalPerSecond: 1000, ChatPerSecond: 1000, GroupPerMinute: 60000},
-		Log:        slog.New(slog.NewTextHandler(logs, nil)),
-		MinBackoff: 10 * time.Millisecond,
-		MaxBackoff: 50 * time.Millisecond,
+		Channel:      channel,
+		Limits:       Limits{GlobalPerSecond: 1000, ChatPerSecond: 1000, GroupPerMinute: 60000},
+		Log:          slog.New(slog.NewTextHandler(logs, nil)),
+		MinBackoff:   10 * time.Millisecond,
+		MaxBackoff:   50 * time.Millisecond,
+		EditDebounce: 10 * time.Millisecond,
 	})
 	return &fixture{srv: srv, db: db, sender: s, logs: logs}
 }
@@ -162,9 +168,18 @@ func TestSenderOrderChannelGroupsPrivate(t *testing.T) {
 			t.Errorf("message to %d = %q (%s), want the rendered incident in HTML mode", m.ChatID, m.Text, m.ParseMode)
 		}
 	}
-	want := []int64{-100999, -100200, -100100, 3, 7}
-	if !slices.Equal(got, want) {
-		t.Errorf("delivery order = %v, want %v (channel, groups, private)", got, want)
+	// Sends within a class run concurrently; the classes are in order.
+	class := func(id int64) int {
+		switch {
+		case id == -100999:
+			return 0
+		case id < 0:
+			return 1
+		}
+		return 2
+	}
+	if !slices.IsSortedFunc(got, func(a, b int64) int { return class(a) - class(b) }) || len(got) != 5 {
+		t.Errorf("delivery order = %v, want the channel (-100999), then groups, then private chats", got)
 	}
 	f.waitOutbox(t, 0)
 }
@@ -279,6 +294,44 @@ func TestSenderHandlesTelegramAnswers(t *testing.T) {
 			f.waitOutbox(t, 0)
 			tc.check(t, f)
 		})
+	}
+}
+
+func TestSenderChannelPostLives(t *testing.T) {
+	// One post per incident, edited in place as it evolves, and a short
+	// reply to it when it is resolved.
+	f := newFixture(t, "@outages")
+	f.srv.AddChannel("outages", -100999)
+	f.start(t)
+	for _, step := range []struct{ from, to checks.State }{
+		{checks.Operational, checks.Degraded},
+		{checks.Degraded, checks.Down},
+		{checks.Down, checks.Operational},
+	} {
+		f.commit(t, step.from, step.to)
+		f.waitOutbox(t, 0)
+	}
+	msgs := f.srv.MessagesTo(-100999)
+	var got []string
+	for _, m := range msgs {
+		kind := "post"
+		if m.Edited {
+			kind = "edit"
+		}
+		got = append(got, fmt.Sprintf("%s %d: %s", kind, m.ID, strings.TrimSpace(m.Text)))
+	}
+	want := []string{
+		"post 1: whatsapp:degraded",
+		"edit 1: whatsapp:down",
+		"edit 1: whatsapp:operational",
+		"post 2: whatsapp is back",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel history (-want +got):\n%s", diff)
+	}
+	replies := f.srv.Calls("sendMessage")
+	if last := replies[len(replies)-1]; !strings.Contains(last.Param("reply_parameters"), `"message_id":1`) {
+		t.Errorf("recovery reply does not answer the post: %v", last.Params)
 	}
 }
 

@@ -215,3 +215,11 @@ func TestCommandDescription(t *testing.T) {
 		t.Errorf("CommandDescription(nosuch) = %q, want empty", d)
 	}
 }
+
+func TestBackAfter(t *testing.T) {
+	p := NewPrinter(checks.NewCatalog([]checks.Service{{ID: "evil", Name: "<b>&"}}), time.UTC)
+	got := p.BackAfter(checks.Incident{Service: "evil", Start: ago(2*time.Hour + 14*time.Minute), End: testNow()})
+	if want := "✅ <b>&lt;b&gt;&amp; is back</b> after 2 h 14 min"; got != want {
+		t.Errorf("BackAfter = %q, want %q", got, want)
+	}
+}

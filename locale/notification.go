@@ -46,3 +46,12 @@ func (p *Printer) incident(inc checks.Incident, now time.Time) []string {
 	}
 	return append(lines, p.evidence(inc.Evidence)...)
 }
+
+// BackAfter is the channel's short reply under an incident's post when it is
+// resolved: the edit of the post is silent, this reply is what notifies the
+// channel's members that the outage is over.
+func (p *Printer) BackAfter(inc checks.Incident) string {
+	return fill(p.t.BackAfter,
+		data("service", p.name(inc.Service)),
+		markup("duration", p.duration(inc.End.Sub(inc.Start))))
+}

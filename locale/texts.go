@@ -65,6 +65,7 @@ type texts struct {
 
 	OpenSince   string                  // {since}, {duration}
 	Back        string                  // {service}
+	BackAfter   string                  // {service}, {duration}: the channel's short reply to its post
 	WasFor      map[checks.State]string // by worst state: {duration}, {time}
 	Evidence    string                  // {probe}, {class}
 	EvidenceFor string                  // {probe}, {class}, {detail}
@@ -190,6 +191,7 @@ func english() texts {
 
 		OpenSince: "since {since} ({duration} so far)",
 		Back:      "{service} is back",
+		BackAfter: "✅ <b>{service} is back</b> after {duration}",
 		WasFor: map[checks.State]string{
 			checks.Degraded: "was degraded for {duration}, back since {time}",
 			checks.Down:     "was down for {duration}, back since {time}",

@@ -65,35 +65,45 @@ func (db *DB) Outbox(after []byte, limit int) ([]Delivery, error) {
 	return out, nil
 }
 
-// Ack records that chatID was sent the delivered marks. A mark queued with a
-// higher version meanwhile stays, so the chat still learns the newer state;
-// the entry goes once no mark remains. Concurrent calls share one write
-// transaction, and so one fsync.
-func (db *DB) Ack(chatID int64, delivered []Mark) error {
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
-		outbox := bucket(tx, bucketOutbox)
-		marks, err := getMarks(outbox, chatID)
-		if err != nil {
-			return err
-		}
-		var pending []Mark
-		for _, m := range marks {
-			if !covered(m, delivered) {
-				pending = append(pending, m)
+// AckAll records that each chat was sent the delivered marks. A mark queued
+// with a higher version meanwhile stays, so the chat still learns the newer
+// state; an entry goes once no mark remains. One transaction serves all the
+// chats: a sender pushing thousands of messages a second pays one fsync per
+// batch, not per message.
+func (db *DB) AckAll(delivered []Delivery) error {
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, d := range delivered {
+			if err := ack(tx, d.ChatID, d.Marks); err != nil {
+				return fmt.Errorf("chat %d: %w", d.ChatID, err)
 			}
 		}
-		switch {
-		case len(pending) == len(marks):
-			return nil // nothing delivered that was pending: no write
-		case len(pending) == 0:
-			return outbox.Delete(outboxKey(chatID))
-		}
-		return putJSON(outbox, outboxKey(chatID), pending)
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("ack outbox of chat %d: %w", chatID, err)
+		return fmt.Errorf("ack outbox of %d chats: %w", len(delivered), err)
 	}
 	return nil
+}
+
+func ack(tx *bbolt.Tx, chatID int64, delivered []Mark) error {
+	outbox := bucket(tx, bucketOutbox)
+	marks, err := getMarks(outbox, chatID)
+	if err != nil {
+		return err
+	}
+	var pending []Mark
+	for _, m := range marks {
+		if !covered(m, delivered) {
+			pending = append(pending, m)
+		}
+	}
+	switch {
+	case len(pending) == len(marks):
+		return nil // nothing delivered that was pending: no write
+	case len(pending) == 0:
+		return outbox.Delete(outboxKey(chatID))
+	}
+	return putJSON(outbox, outboxKey(chatID), pending)
 }
 
 // OutboxLen returns how many chats have notifications pending.

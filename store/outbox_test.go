@@ -3,6 +3,7 @@ package store
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -111,7 +112,7 @@ func TestAck(t *testing.T) {
 			db, _ := openTest(t)
 			seedMarks(t, db, 42, tc.queued...)
 			seedMarks(t, db, 43, Mark{Incident: 1, Version: 1})
-			if err := db.Ack(42, tc.delivered); err != nil {
+			if err := db.AckAll([]Delivery{{ChatID: 42, Marks: tc.delivered}}); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, outboxOf(t, db, 42)); diff != "" {
@@ -133,7 +134,7 @@ func TestAckConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for id := range int64(chats) {
 		wg.Go(func() {
-			if err := db.Ack(id-chats/2, []Mark{{Incident: 7, Version: 2}}); err != nil {
+			if err := db.AckAll([]Delivery{{ChatID: id - chats/2, Marks: []Mark{{Incident: 7, Version: 2}}}}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -145,5 +146,51 @@ func TestAckConcurrently(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("OutboxLen after acking every chat = %d, want 0", n)
+	}
+}
+
+func TestAckAllManyChatsAtOnce(t *testing.T) {
+	db, _ := openTest(t)
+	seedMarks(t, db, 1, Mark{Incident: 1, Version: 1})
+	seedMarks(t, db, -2, Mark{Incident: 1, Version: 2})
+	seedMarks(t, db, 3, Mark{Incident: 1, Version: 1})
+	err := db.AckAll([]Delivery{
+		{ChatID: 1, Marks: []Mark{{Incident: 1, Version: 1}}},
+		{ChatID: -2, Marks: []Mark{{Incident: 1, Version: 1}}}, // a newer version is queued
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		chat int64
+		want []Mark
+	}{
+		{1, nil},
+		{-2, []Mark{{Incident: 1, Version: 2}}},
+		{3, []Mark{{Incident: 1, Version: 1}}},
+	} {
+		if diff := cmp.Diff(tc.want, outboxOf(t, db, tc.chat)); diff != "" {
+			t.Errorf("chat %d marks (-want +got):\n%s", tc.chat, diff)
+		}
+	}
+}
+
+func TestChannelPost(t *testing.T) {
+	db, path := openTest(t)
+	if _, ok, err := db.ChannelPost(7); err != nil || ok {
+		t.Fatalf("ChannelPost of an unposted incident = %v, %v; want not found", ok, err)
+	}
+	want := ChannelPost{MessageID: 12, Version: 3, Edited: time.Date(2026, 11, 21, 16, 0, 0, 0, time.UTC), Resolved: true}
+	if err := db.SetChannelPost(7, want); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openAt(t, path)
+	got, ok, err := db.ChannelPost(7)
+	if err != nil || !ok {
+		t.Fatalf("ChannelPost after reopening = %v, %v", ok, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel post (-want +got):\n%s", diff)
 	}
 }

@@ -37,6 +37,7 @@ const (
 	bucketOpenIncidents = "open"          // service -> id of its open incident
 	bucketHistory       = "history"       // service -> nested bucket: id -> nothing
 	bucketOutbox        = "outbox"        // outboxKey -> []Mark JSON
+	bucketChannelPosts  = "channel_posts" // incident id -> ChannelPost JSON
 )
 
 // Keys in bucketMeta.
@@ -96,7 +97,7 @@ func initialize(tx *bbolt.Tx) error {
 	}
 	for _, name := range []string{
 		bucketMeta, bucketChats, bucketChatServices, bucketServiceChats, bucketStatuses,
-		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox,
+		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox, bucketChannelPosts,
 	} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)

@@ -1,0 +1,327 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/outagebot/outagebot/bot/bottest"
+	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/store"
+)
+
+// inFlightBound is how many notifications one SIGKILL may cause to be sent
+// twice: the sender keeps at most this many sends in flight plus sent but not
+// yet acknowledged, and only those can be repeated after a restart. Keep it
+// equal to the sender's own bound.
+const inFlightBound = 16
+
+// The kill test's fan-out: private chats 1..killPrivates, groups
+// -1001..-(1000+killGroups), and the channel.
+const (
+	killPrivates = 2000
+	killGroups   = 20
+	killChannel  = -100777
+)
+
+// sendLatency is how long the fake Bot API takes to answer a sendMessage, a
+// fraction of Telegram's real round trip. Without it a local send ends long
+// before its acknowledgement commits, kills would almost never find a send in
+// flight, and a sender that acknowledged before sending would pass.
+const sendLatency = 10 * time.Millisecond
+
+var killSeed = flag.Uint64("kill-seed", 0, "replay TestKillDuringFanOut with this seed (0: a random one)")
+
+// TestKillDuringFanOut kills the real binary with SIGKILL at random moments
+// of a fan-out and restarts it on the same database: every chat must be
+// reached, and only the messages in flight at a kill may arrive twice.
+func TestKillDuringFanOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	seed := *killSeed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	t.Logf("seed %d (replay with -kill-seed=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+
+	bin := buildBinary(t)
+	tg := bottest.NewServer(token)
+	t.Cleanup(tg.Close)
+	tg.AddChannel("outages", killChannel)
+	tg.FailAlways("sendMessage", bottest.Fault{Delay: sendLatency})
+	wa := newMeta(t)
+	wa.down.Store(true) // the first round agrees with the stored state
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "outagebot.db")
+	seedOutage(t, dbPath, wa.URL)
+	env := []string{
+		"TELEGRAM_TOKEN=" + token,
+		"TELEGRAM_API_URL=" + tg.URL,
+		"OUTAGEBOT_DB=" + dbPath,
+		"OUTAGEBOT_CHANNEL=@outages",
+		"OUTAGEBOT_CONFIG=" + writeKillConfig(t, dir, wa.URL),
+		"OUTAGEBOT_LOG_LEVEL=warn",
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	began := time.Now()
+
+	// Each kill comes after at most 350 new messages, so even five of them
+	// leave part of the 2,021 chats unreached: every kill is mid-fan-out.
+	kills := 4 + rng.IntN(2)
+	for i := range kills {
+		after := 50 + rng.IntN(301)
+		before := len(tg.Messages())
+		p := startChild(ctx, t, bin, env, logs, i+1)
+		if _, err := tg.WaitMessages(p.alive, before+after); err != nil {
+			t.Fatalf("run %d: %v (%v); logs:\n%s", i+1, err, context.Cause(p.alive), logs)
+		}
+		p.kill(t, logs)
+		t.Logf("run %d: killed after %d new messages (%d asked)", i+1, len(tg.Messages())-before, after)
+	}
+
+	p := startChild(ctx, t, bin, env, logs, kills+1)
+	reached := reachedAll(killPrivates + killGroups + 1)
+	if err := tg.Wait(p.alive, reached); err != nil {
+		t.Fatalf("last run: not every chat reached: %v (%v); logs:\n%s", err, context.Cause(p.alive), logs)
+	}
+	elapsed := time.Since(began)
+	p.terminate(t, logs)
+
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := db.OutboxLen(); err != nil || n != 0 {
+		pending, _ := db.Outbox(nil, 20)
+		t.Errorf("OutboxLen() = %d, %v after a clean stop, want 0; first pending: %v", n, err, pendingIDs(pending))
+	}
+
+	msgs := tg.Messages()
+	perChat := make(map[int64]int)
+	for _, m := range msgs {
+		perChat[m.ChatID]++
+		if got := m.Plain(); !strings.Contains(got, "WhatsApp is down") {
+			t.Errorf("message to %d = %q, want the WhatsApp outage", m.ChatID, got)
+		}
+	}
+	var duplicates, maxPerChat int
+	for _, id := range killChats() {
+		n := perChat[id]
+		delete(perChat, id)
+		switch {
+		case n == 0:
+			t.Errorf("chat %d never got the outage", id)
+		case n > 1 && id < 0:
+			// The bot allows one post per group every 3 s: a second one
+			// here is a repeat, and where Telegram counts 20 a minute.
+			t.Errorf("group or channel %d got %d messages, want exactly 1", id, n)
+		}
+		duplicates += max(n-1, 0)
+		maxPerChat = max(maxPerChat, n)
+	}
+	if len(perChat) > 0 {
+		t.Errorf("messages to chats nobody subscribed (id: count): %v", perChat)
+	}
+	t.Logf("kills %d, duplicates %d, max per chat %d, messages %d, elapsed %v",
+		kills, duplicates, maxPerChat, len(msgs), elapsed.Round(time.Millisecond))
+	if bound := kills * inFlightBound; duplicates > bound {
+		t.Errorf("%d duplicates after %d kills, want at most %d (%d in flight per kill)",
+			duplicates, kills, bound, inFlightBound)
+	}
+}
+
+// buildBinary builds the command without -race, so that the fan-out stays
+// fast when the tests themselves run under the race detector.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		if goTool, err = exec.LookPath("go"); err != nil {
+			t.Skipf("no go tool to build the binary: %v", err)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "outagebot")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// killChats returns the id of every chat the fan-out must reach, the channel
+// by its real id.
+func killChats() []int64 {
+	ids := []int64{killChannel}
+	for i := range int64(killGroups) {
+		ids = append(ids, -1001-i)
+	}
+	for i := range int64(killPrivates) {
+		ids = append(ids, 1+i)
+	}
+	return ids
+}
+
+// seedOutage prepares the database the binary starts from: every chat
+// subscribed to WhatsApp, and WhatsApp's outage committed with its
+// notifications queued, as a round would have left it.
+func seedOutage(t *testing.T, path, probed string) {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	// Concurrent subscriptions share write transactions.
+	chats := killChats()[1:]
+	errs := make([]error, len(chats))
+	var wg sync.WaitGroup
+	for i, id := range chats {
+		c := store.Chat{ID: id, Type: "private"}
+		if id < 0 {
+			c.Type, c.Title = "group", fmt.Sprintf("group %d", -id)
+		}
+		wg.Go(func() { _, errs[i] = db.Subscribe(c, []string{"whatsapp"}) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+
+	at := time.Now()
+	evidence := []checks.Result{{Probe: "web", Kind: "http", Target: probed + "/",
+		Class: checks.ClassHTTP5xx, Detail: "HTTP 503"}}
+	status := checks.Status{Service: "whatsapp", State: checks.Down, Announced: checks.Down,
+		Since: at, Evidence: evidence, LastCheck: at}
+	down := checks.Transition{Service: "whatsapp", From: checks.Operational, To: checks.Down,
+		At: at, Evidence: evidence}
+	if err := db.Commit([]checks.Status{status}, []checks.Transition{down}, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.OutboxLen(); err != nil || n != len(chats)+1 {
+		t.Fatalf("outbox holds %d chats (%v), want %d", n, err, len(chats)+1)
+	}
+}
+
+// writeKillConfig writes a configuration whose only probe round, at start,
+// confirms the stored outage, and whose limits let the fan-out run at
+// paid-broadcast speed.
+func writeKillConfig(t *testing.T, dir, probed string) string {
+	t.Helper()
+	y := fmt.Sprintf(`schedule: "@every 1h"
+control: []
+limits: {global_per_second: 1000, paid_broadcast: true, chat_per_second: 1, group_per_minute: 20}
+services:
+  - id: whatsapp
+    name: WhatsApp
+    probes:
+      - {name: web, kind: http, target: %s/, timeout: 2s}
+`, probed)
+	path := filepath.Join(dir, "kill.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// child is one run of the binary.
+type child struct {
+	cmd *exec.Cmd
+	// alive ends when the process exits or the test's deadline passes;
+	// its cause says which.
+	alive context.Context
+	done  chan struct{} // closed once the process has been waited for
+}
+
+func startChild(ctx context.Context, t *testing.T, bin string, env []string, logs *syncBuffer, run int) *child {
+	t.Helper()
+	fmt.Fprintf(logs, "--- run %d ---\n", run)
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("run %d: %v", run, err)
+	}
+	alive, exited := context.WithCancelCause(ctx)
+	p := &child{cmd: cmd, alive: alive, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		exited(fmt.Errorf("outagebot exited: %v", err))
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// kill sends SIGKILL and checks that the process was running until then.
+func (p *child) kill(t *testing.T, logs *syncBuffer) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	<-p.done
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("outagebot ended on its own (%v) before the kill; logs:\n%s", p.cmd.ProcessState, logs)
+	}
+}
+
+// terminate sends SIGTERM and checks the contract: exit 0 within 10 s.
+func (p *child) terminate(t *testing.T, logs *syncBuffer) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("outagebot did not stop within 10 s of SIGTERM; logs:\n%s", logs)
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0; logs:\n%s", code, logs)
+	}
+}
+
+// reachedAll returns a Wait condition that holds once n distinct chats got a
+// message. Messages only grow, so it looks at each one once.
+func reachedAll(n int) func(*bottest.Server) bool {
+	seen := make(map[int64]bool)
+	next := 0
+	return func(s *bottest.Server) bool {
+		msgs := s.Messages()
+		for _, m := range msgs[next:] {
+			seen[m.ChatID] = true
+		}
+		next = len(msgs)
+		return len(seen) >= n
+	}
+}
+
+func pendingIDs(ds []store.Delivery) []int64 {
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ChatID
+	}
+	return ids
+}
