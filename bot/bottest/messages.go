@@ -242,6 +242,19 @@ func (s *Server) wire(m *storedMessage) wireMessage {
 	return w
 }
 
+// content reads the text, parse mode and markup of a send or an edit, and
+// renders the text as the user sees it (which validates the HTML).
+func (q request) content() (text, parseMode, plain string, markup json.RawMessage, err error) {
+	text, parseMode = q.text("text"), q.text("parse_mode")
+	if plain, err = render(text, parseMode); err != nil {
+		return "", "", "", nil, err
+	}
+	if markup, err = q.object("reply_markup"); err != nil {
+		return "", "", "", nil, err
+	}
+	return text, parseMode, plain, markup, nil
+}
+
 // sendMessage implements the Bot API method of the same name.
 func (s *Server) sendMessage(q request) (any, error) {
 	s.mu.Lock()
@@ -250,12 +263,7 @@ func (s *Server) sendMessage(q request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	text, parseMode := q.text("text"), q.text("parse_mode")
-	plain, err := render(text, parseMode)
-	if err != nil {
-		return nil, err
-	}
-	markup, err := q.object("reply_markup")
+	text, parseMode, plain, markup, err := q.content()
 	if err != nil {
 		return nil, err
 	}
@@ -287,12 +295,7 @@ func (s *Server) editMessageText(q request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	text, parseMode := q.text("text"), q.text("parse_mode")
-	plain, err := render(text, parseMode)
-	if err != nil {
-		return nil, err
-	}
-	markup, err := q.object("reply_markup")
+	text, parseMode, plain, markup, err := q.content()
 	if err != nil {
 		return nil, err
 	}
