@@ -55,9 +55,10 @@ type SenderOptions struct {
 	// Budget is the global rate shared with replies to commands; nil gives
 	// the Sender a budget of its own at Limits.GlobalPerSecond.
 	Budget *Budget
-	// Workers is how many sends may be in flight at once; 0 derives it from
-	// the global rate (Telegram answers in ~100 ms, so 30 msg/s needs ~4).
-	// It also bounds how many messages a crash can repeat.
+	// Workers is how many deliveries may be unfinished at once: sent or
+	// being sent, and not yet acknowledged on disk. It is therefore also the
+	// most messages a crash can repeat. 0 derives it from the global rate
+	// (Telegram answers in ~100 ms, so 30 msg/s needs ~4), at most 16.
 	Workers int
 	// EditDebounce is the least time between two edits of a channel post
 	// (default 30 s); a recovery is never held back by it.
@@ -74,7 +75,8 @@ type SenderOptions struct {
 // worker renders a chat's pending incidents as they are now and sends them
 // as one message. Acknowledgements are committed in batches, and a chat is
 // not dispatched again until its acknowledgement is on disk: a crash at any
-// point loses nothing and repeats at most the messages then in flight.
+// point loses nothing and repeats at most the Workers messages then sent
+// but not yet acknowledged on disk.
 type Sender struct {
 	client *Client
 	outbox Outbox
@@ -82,13 +84,16 @@ type Sender struct {
 	budget *Budget
 	o      SenderOptions
 	kick   chan struct{}
+	// slots holds one token per busy chat, so that at most Workers
+	// deliveries are unfinished at any moment.
+	slots chan struct{}
 
 	// Only the dispatcher goroutine touches these.
 	chats map[int64]*rate.Limiter
 	incs  map[uint64]cachedIncident
 
 	mu   sync.Mutex
-	busy map[int64]bool // in flight, or sent and awaiting its ack
+	busy map[int64]bool // in flight, or sent and awaiting its ack; each holds a slot
 	// seq counts finished deliveries; done says when each chat's last one
 	// finished, so that the dispatcher can tell whether an outbox entry it
 	// read is older than that and so must not be sent again.
@@ -128,7 +133,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 	o.MaxBackoff = cmp.Or(o.MaxBackoff, time.Minute)
 	o.EditDebounce = cmp.Or(o.EditDebounce, 30*time.Second)
 	if o.Workers <= 0 {
-		o.Workers = min(max(int(o.Limits.GlobalPerSecond/10), 4), 32)
+		o.Workers = min(max(int(o.Limits.GlobalPerSecond/10), 4), 16)
 	}
 	if o.Budget == nil {
 		o.Budget = NewBudget(o.Limits.GlobalPerSecond)
@@ -140,6 +145,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 		budget:   o.Budget,
 		o:        o,
 		kick:     make(chan struct{}, 1),
+		slots:    make(chan struct{}, o.Workers),
 		chats:    make(map[int64]*rate.Limiter),
 		incs:     make(map[uint64]cachedIncident),
 		busy:     make(map[int64]bool),
@@ -247,6 +253,11 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 			if err != nil {
 				s.o.Log.Error("cannot load the incidents of a delivery", "chat", d.ChatID, "err", err)
 				return s.o.MinBackoff
+			}
+			select {
+			case s.slots <- struct{}{}:
+			case <-ctx.Done():
+				return 0
 			}
 			s.setBusy(d.ChatID)
 			if !send {
@@ -587,7 +598,7 @@ func (s *Sender) finish(chats ...int64) {
 	s.mu.Lock()
 	s.seq++
 	for _, c := range chats {
-		delete(s.busy, c)
+		s.unbusy(c)
 		s.done[c] = s.seq
 	}
 	s.mu.Unlock()
@@ -598,12 +609,20 @@ func (s *Sender) finish(chats ...int64) {
 // and wakes the dispatcher so that it takes the new state into account.
 func (s *Sender) release(chat int64, wait time.Duration) {
 	s.mu.Lock()
-	delete(s.busy, chat)
+	s.unbusy(chat)
 	if wait > 0 {
 		s.notUntil[chat] = s.o.Now().Add(wait)
 	}
 	s.mu.Unlock()
 	s.Kick()
+}
+
+// unbusy ends chat's delivery and frees its slot; s.mu must be held.
+func (s *Sender) unbusy(chat int64) {
+	if s.busy[chat] {
+		delete(s.busy, chat)
+		<-s.slots
+	}
 }
 
 // pauseAll stops all sending for d.
