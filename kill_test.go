@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -13,13 +12,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/outagebot/outagebot/bot/bottest"
-	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/store"
 )
 
@@ -69,13 +66,13 @@ func TestKillDuringFanOut(t *testing.T) {
 	wa.down.Store(true) // the first round agrees with the stored state
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "outagebot.db")
-	seedOutage(t, dbPath, wa.URL)
+	seedOutage(t, dbPath, wa.URL, killSubscribers())
 	env := []string{
 		"TELEGRAM_TOKEN=" + token,
 		"TELEGRAM_API_URL=" + tg.URL,
 		"OUTAGEBOT_DB=" + dbPath,
 		"OUTAGEBOT_CHANNEL=@outages",
-		"OUTAGEBOT_CONFIG=" + writeKillConfig(t, dir, wa.URL),
+		"OUTAGEBOT_CONFIG=" + writeFanOutConfig(t, wa.URL, paidBroadcast),
 		"OUTAGEBOT_LOG_LEVEL=warn",
 	}
 	logs := &syncBuffer{}
@@ -188,69 +185,6 @@ func killSubscribers() []int64 {
 		ids = append(ids, 1+i)
 	}
 	return ids
-}
-
-// seedOutage prepares the database the binary starts from: every chat
-// subscribed to WhatsApp, and WhatsApp's outage committed with its
-// notifications queued, as a round would have left it.
-func seedOutage(t *testing.T, path, probed string) {
-	t.Helper()
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-
-	// Concurrent subscriptions share write transactions.
-	chats := killSubscribers()
-	errs := make([]error, len(chats))
-	var wg sync.WaitGroup
-	for i, id := range chats {
-		c := store.Chat{ID: id, Type: "private"}
-		if id < 0 {
-			c.Type, c.Title = "group", fmt.Sprintf("group %d", -id)
-		}
-		wg.Go(func() { _, errs[i] = db.Subscribe(c, []string{"whatsapp"}) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-
-	at := time.Now()
-	evidence := []checks.Result{{Probe: "web", Kind: "http", Target: probed + "/",
-		Class: checks.ClassHTTP5xx, Detail: "HTTP 503"}}
-	status := checks.Status{Service: "whatsapp", State: checks.Down, Announced: checks.Down,
-		Since: at, Evidence: evidence, LastCheck: at}
-	down := checks.Transition{Service: "whatsapp", From: checks.Operational, To: checks.Down,
-		At: at, Evidence: evidence}
-	if err := db.Commit([]checks.Status{status}, []checks.Transition{down}, true); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := db.OutboxLen(); err != nil || n != len(chats)+1 {
-		t.Fatalf("outbox holds %d chats (%v), want %d", n, err, len(chats)+1)
-	}
-}
-
-// writeKillConfig writes a configuration whose only probe round, at start,
-// confirms the stored outage, and whose limits let the fan-out run at
-// paid-broadcast speed.
-func writeKillConfig(t *testing.T, dir, probed string) string {
-	t.Helper()
-	y := fmt.Sprintf(`schedule: "@every 1h"
-control: []
-limits: {global_per_second: 1000, paid_broadcast: true, chat_per_second: 1, group_per_minute: 20}
-services:
-  - id: whatsapp
-    name: WhatsApp
-    probes:
-      - {name: web, kind: http, target: %s/, timeout: 2s}
-`, probed)
-	path := filepath.Join(dir, "kill.yaml")
-	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // child is one run of the binary.

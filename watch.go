@@ -17,7 +17,7 @@ type stateStore interface {
 // watcher runs one detection round per cron tick: probe, decide, commit the
 // new states together with the notifications they cause, wake the sender.
 type watcher struct {
-	mon     interface {
+	mon interface {
 		Round(ctx context.Context, services []string) ([]checks.Observation, []checks.Result)
 	}
 	db      stateStore
