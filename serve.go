@@ -87,20 +87,38 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		Log: log.With("part", "sender"),
 	})
 
-	mon := checks.NewMonitor(cfg.Services, cfg.Control, checks.MonitorOptions{
-		Probers: checks.NewProbers(checks.ProberOptions{UserAgent: userAgent}),
-		Logger:  log.With("part", "monitor"),
-	})
-	w := &watcher{mon: mon, db: db, th: cfg.Thresholds, channel: s.channel != "",
-		notify: sender.Kick, log: log.With("part", "watcher")}
-
-	cronLog := cronLogger{log.With("part", "cron")}
-	job := cron.NewChain(cron.Recover(cronLog), cron.SkipIfStillRunning(cronLog)).
-		Then(cron.FuncJob(func() { w.round(ctx) }))
 	sched, err := cron.ParseStandard(cfg.Schedule)
 	if err != nil {
 		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
 	}
+	next := sched.Next(time.Now())
+	ev := &evidence{
+		mon: checks.NewMonitor(cfg.Services, cfg.Control, checks.MonitorOptions{
+			Probers: checks.NewProbers(checks.ProberOptions{UserAgent: userAgent}),
+			// Probes of one round start spread over a second, so that
+			// Meta's hosts do not see a burst; back-off after a 429 starts
+			// at one interval.
+			Jitter:   probeJitter,
+			Interval: sched.Next(next).Sub(next),
+			Logger:   log.With("part", "monitor"),
+		}),
+		catalog: cat,
+		every:   time.Duration(cfg.Official.Every),
+		timeout: time.Duration(cfg.Official.Timeout),
+		reports: db,
+		rule:    cfg.Reports,
+		now:     time.Now,
+		log:     log.With("part", "evidence"),
+	}
+	if cfg.Official.URL != "" {
+		ev.official = checks.NewOfficial(checks.OfficialOptions{BaseURL: cfg.Official.URL, UserAgent: userAgent})
+	}
+	w := &checks.Watcher{Observe: ev.observe, Store: db, Thresholds: cfg.Thresholds,
+		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher")}
+
+	cronLog := cronLogger{log.With("part", "cron")}
+	job := cron.NewChain(cron.Recover(cronLog), cron.SkipIfStillRunning(cronLog)).
+		Then(cron.FuncJob(func() { w.Round(ctx) }))
 	c := cron.New(cron.WithLogger(cronLog))
 	c.Schedule(sched, job)
 
@@ -134,6 +152,10 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	}
 	return nil
 }
+
+// probeJitter spreads the start of a round's probes. It is short because a
+// round, its re-check and their probe timeouts must fit in round_timeout.
+const probeJitter = time.Second
 
 // userAgent is sent with every HTTP probe: Meta should be able to tell who
 // is knocking.

@@ -25,6 +25,7 @@ type Outbox interface {
 	MigrateChat(from, to int64) error
 	ChannelPost(incident uint64) (store.ChannelPost, bool, error)
 	SetChannelPost(incident uint64, p store.ChannelPost) error
+	GroupIncidents(group uint64) ([]checks.Incident, error)
 }
 
 // Renderer writes the notification texts (HTML).
@@ -424,10 +425,11 @@ type holdError struct{ wait time.Duration }
 
 func (h holdError) Error() string { return "held back for " + h.wait.String() }
 
-// postToChannel keeps one post per incident in the channel: the first
-// delivery posts it, later ones edit it in place (silently, at most once per
-// EditDebounce), and the recovery adds a short reply, which is what notifies
-// the channel's members that it is over.
+// postToChannel keeps one post per incident in the channel, or one per
+// Meta-wide group of incidents: the first delivery posts it, later ones edit
+// it in place (silently, at most once per EditDebounce), and the recovery
+// adds a short reply, which is what notifies the channel's members that it
+// is over.
 func (s *Sender) postToChannel(ctx context.Context, j job) error {
 	extra := false // every call after the first takes its own budget slot
 	call := func(f func() error) error {
@@ -439,17 +441,32 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 		extra = true
 		return f()
 	}
+	seen := map[uint64]bool{}
 	for _, inc := range j.incs {
-		post, posted, err := s.outbox.ChannelPost(inc.ID)
+		key, members, err := s.postOf(inc)
+		if err != nil {
+			return err
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		var version uint64 // grows whenever a member changes or joins
+		resolved := true
+		for _, m := range members {
+			version += m.Version
+			resolved = resolved && m.Resolved()
+		}
+		post, posted, err := s.outbox.ChannelPost(key)
 		if err != nil {
 			return err
 		}
 		now := s.o.Now()
-		text := s.render.Notification([]checks.Incident{inc}, now)
+		text := s.render.Notification(members, now)
 		switch {
-		case posted && post.Version >= inc.Version:
+		case posted && post.Version >= version:
 			continue // an earlier run got this far
-		case posted && !inc.Resolved() && now.Sub(post.Edited) < s.o.EditDebounce:
+		case posted && !resolved && now.Sub(post.Edited) < s.o.EditDebounce:
 			return holdError{post.Edited.Add(s.o.EditDebounce).Sub(now)}
 		case posted:
 			err := call(func() error { return s.edit(ctx, j.chatID, post.MessageID, text) })
@@ -464,23 +481,40 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 			if err := call(func() (err error) { id, err = s.send(ctx, j.chatID, text, 0); return err }); err != nil {
 				return err
 			}
-			post = store.ChannelPost{MessageID: id, Resolved: inc.Resolved()}
+			post = store.ChannelPost{MessageID: id, Resolved: resolved}
 		}
-		if inc.Resolved() && !post.Resolved {
+		if resolved && !post.Resolved {
+			reply := make([]string, len(members))
+			for i, m := range members {
+				reply[i] = s.render.BackAfter(m)
+			}
 			if err := call(func() error {
-				_, err := s.send(ctx, j.chatID, s.render.BackAfter(inc), post.MessageID)
+				_, err := s.send(ctx, j.chatID, strings.Join(reply, "\n"), post.MessageID)
 				return err
 			}); err != nil {
 				return err
 			}
 			post.Resolved = true
 		}
-		post.Version, post.Edited = inc.Version, now
-		if err := s.outbox.SetChannelPost(inc.ID, post); err != nil {
+		post.Version, post.Edited = version, now
+		if err := s.outbox.SetChannelPost(key, post); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// postOf returns the key of the channel post that shows inc (its group's id
+// for a Meta-wide incident, else its own) and every incident it shows.
+func (s *Sender) postOf(inc checks.Incident) (uint64, []checks.Incident, error) {
+	if inc.Group == 0 {
+		return inc.ID, []checks.Incident{inc}, nil
+	}
+	members, err := s.outbox.GroupIncidents(inc.Group)
+	if err != nil {
+		return 0, nil, err
+	}
+	return inc.Group, members, nil
 }
 
 // isEditGone reports whether an edit failed because the message no longer

@@ -395,3 +395,43 @@ func texts(msgs []bottest.Message) []string {
 	}
 	return out
 }
+
+func TestSenderOneChannelPostForMetaWideOutage(t *testing.T) {
+	f := newFixture(t, "@outages", 5)
+	f.srv.AddChannel("outages", -100999)
+	transition := func(service string, from, to checks.State, with string) checks.Transition {
+		return checks.Transition{Service: service, From: from, To: to, At: time.Now(),
+			Class: checks.ClassDNSServFail, GroupWith: with}
+	}
+	if err := f.db.Commit(nil, []checks.Transition{
+		transition("facebook", checks.Operational, checks.Down, ""),
+		transition("whatsapp", checks.Operational, checks.Down, "facebook"),
+	}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.start(t)
+	f.waitOutbox(t, 0)
+	if err := f.db.Commit(nil, []checks.Transition{
+		transition("facebook", checks.Down, checks.Operational, ""),
+		transition("whatsapp", checks.Down, checks.Operational, ""),
+	}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.sender.Kick()
+	f.waitOutbox(t, 0)
+	var got []string
+	for _, m := range f.srv.MessagesTo(-100999) {
+		got = append(got, fmt.Sprintf("%d %v %q", m.ID, m.Edited, m.Text))
+	}
+	want := []string{
+		`1 false "facebook:down\nwhatsapp:down\n"`,
+		`1 true "facebook:operational\nwhatsapp:operational\n"`,
+		`2 false "facebook is back\nwhatsapp is back"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel history (-want +got):\n%s", diff)
+	}
+	if got := texts(f.srv.MessagesTo(5)); len(got) != 2 {
+		t.Errorf("subscriber of whatsapp got %q, want the outage and the recovery", got)
+	}
+}

@@ -1,17 +1,44 @@
 package checks
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+)
 
-// Verdict is what one round says about a service on its own, before any
-// threshold: Operational when no probe failed hard, Down when every probe
-// that could tell failed hard, Degraded when only some did. Throttled probes
-// (http_blocked) cannot tell either way and are left out; when every probe
-// was throttled, or the control probes failed, the verdict is Unknown.
-func Verdict(o Observation) State {
+// Assessment is what one round says about a service on its own, before any
+// threshold.
+type Assessment struct {
+	State State // Operational, Degraded, Down, or Unknown when nothing could tell
+	// Strong is true when the evidence is enough to act on after
+	// Thresholds.DownAfter rounds: hard failures of several probes, or Meta
+	// saying "major", or two kinds of evidence agreeing. Weak evidence must
+	// also last Thresholds.WeakFor.
+	Strong   bool
+	Class    Class  // dominant hard failure class, or "" when probes saw none
+	Official string // Meta's wording when it reported trouble
+}
+
+// Assess fuses the three kinds of evidence of one round:
+//
+//   - Probes. Only hard failures count (DNS, TCP, TLS, 5xx, timeouts);
+//     throttled probes (http_blocked) can tell nothing and are left out.
+//     Every informative probe failing hard means down, some of them
+//     degraded.
+//   - Meta's official status: "major" means down, "minor" degraded.
+//   - People's reports: a spike means degraded, never down on its own.
+//
+// Several probes failing hard, or Meta saying "major", is strong evidence.
+// One probe failing, Meta's "minor" or a report spike alone is weak; two of
+// them together are strong. When the control probes failed, the round says
+// nothing (Unknown).
+func Assess(o Observation) Assessment {
 	if !o.ControlOK {
-		return Unknown
+		return Assessment{State: Unknown}
 	}
 	informative, hard := 0, 0
+	classes := map[Class]int{}
 	for _, r := range o.Results {
 		if r.Class == ClassHTTPBlocked {
 			continue
@@ -19,26 +46,75 @@ func Verdict(o Observation) State {
 		informative++
 		if r.Class.Hard() {
 			hard++
+			classes[r.Class]++
 		}
 	}
-	switch {
-	case informative == 0:
-		return Unknown
-	case hard == 0:
-		return Operational
-	case hard == informative:
-		return Down
-	default:
-		return Degraded
+	var a Assessment
+	a.Class = dominant(classes)
+	official := OfficialUnknown
+	for _, s := range o.Official {
+		official = max(official, s.Level)
+		if s.Level >= OfficialMinor {
+			a.Official = officialText(s)
+		}
 	}
+
+	probesDown := hard > 0 && hard == informative
+	kinds := 0 // independent kinds of evidence of trouble
+	if hard > 0 {
+		kinds++
+	}
+	if official >= OfficialMinor {
+		kinds++
+	}
+	if o.Reports.Spike {
+		kinds++
+	}
+	switch {
+	case probesDown && hard >= 2, official == OfficialMajor:
+		a.State, a.Strong = Down, true
+	case probesDown:
+		a.State, a.Strong = Down, kinds >= 2
+	case kinds > 0:
+		a.State, a.Strong = Degraded, hard >= 2 || kinds >= 2
+	case informative == 0 && official == OfficialUnknown:
+		a.State = Unknown // everything throttled, and Meta silent
+	default:
+		a.State, a.Strong = Operational, true
+	}
+	return a
+}
+
+// Verdict is Assess's state alone.
+func Verdict(o Observation) State { return Assess(o).State }
+
+// dominant returns the most frequent class (ties broken by name, so the
+// answer is stable).
+func dominant(counts map[Class]int) Class {
+	var best Class
+	for c, n := range counts {
+		if n > counts[best] || n == counts[best] && c < best {
+			best = c
+		}
+	}
+	return best
+}
+
+func officialText(s OfficialStatus) string {
+	t := s.Name + ": " + s.Text
+	if s.Detail != "" {
+		t += " — " + s.Detail
+	}
+	return t
 }
 
 // Decide folds one observation into a service's status. It is pure: the
 // clock is the observation's time. A change of the announced state needs
 // th.DownAfter consecutive rounds that agree on trouble (th.UpAfter clean
-// rounds for a recovery), so a single bad round, or a flapping probe, never
-// notifies anybody. An Unknown verdict neither advances nor resets the count:
-// an offline vantage point says nothing about Meta.
+// rounds for a recovery), and weak evidence must also have lasted
+// th.WeakFor, so a single bad round, a flapping probe or a handful of
+// reports never notifies anybody. An Unknown round neither advances nor
+// resets the count: an offline vantage point says nothing about Meta.
 func Decide(prev Status, o Observation, th Thresholds) (next Status, t Transition, changed bool) {
 	next = prev
 	next.Service = o.Service
@@ -49,35 +125,69 @@ func Decide(prev Status, o Observation, th Thresholds) (next Status, t Transitio
 		next.State = Operational
 		next.Since = o.At
 	}
-	v := Verdict(o)
-	if v == Unknown {
+	a := Assess(o)
+	if a.State == Unknown {
 		next.setState(Unknown, o.At)
 		return next, Transition{}, false
 	}
 	next.Evidence = failures(o.Results)
+	next.Official = a.Official
+	next.Reports = o.Reports
+	next.Strong = a.Strong
 
 	switch {
-	case v == next.Announced:
-		next.Pending, next.Streak = "", 0
-	case next.Streak > 0 && sameTrend(v, next.Pending, next.Announced):
-		next.Pending = v
+	case a.State == next.Announced:
+		next.Pending, next.Streak, next.StreakStart = "", 0, time.Time{}
+	case next.Streak > 0 && sameTrend(a.State, next.Pending, next.Announced):
+		next.Pending = a.State
 		next.Streak++
 	default:
-		next.Pending, next.Streak = v, 1
+		next.Pending, next.Streak, next.StreakStart = a.State, 1, o.At
 	}
 
-	need := th.DownAfter
-	if v == Operational {
-		need = th.UpAfter
-	}
-	if next.Streak > 0 && next.Streak >= need {
-		t = Transition{Service: o.Service, From: next.Announced, To: v, At: o.At, Evidence: next.Evidence}
-		next.Announced = v
-		next.Pending, next.Streak = "", 0
+	if next.Streak > 0 && confirmed(next, a, o.At, th) {
+		t = Transition{
+			Service: o.Service, From: next.Announced, To: a.State, At: o.At,
+			Evidence: next.Evidence, Official: a.Official, Reports: o.Reports, Class: a.Class,
+		}
+		if next.Announced == Operational {
+			next.BadSince = o.At
+		}
+		next.Announced = a.State
+		next.Class = a.Class
+		if a.State == Operational {
+			next.Class, next.BadSince = "", time.Time{}
+		}
+		next.Pending, next.Streak, next.StreakStart = "", 0, time.Time{}
 		changed = true
 	}
-	next.setState(next.Announced, o.At)
+	next.setState(displayed(next), o.At)
 	return next, t, changed
+}
+
+// confirmed reports whether the pending streak is enough to announce.
+func confirmed(s Status, a Assessment, at time.Time, th Thresholds) bool {
+	if a.State == Operational {
+		return s.Streak >= th.UpAfter
+	}
+	if s.Streak < th.DownAfter {
+		return false
+	}
+	return a.Strong || at.Sub(s.StreakStart) >= time.Duration(th.WeakFor)
+}
+
+// displayed is the state /status shows: the announced one, or Suspected or
+// Recovering while rounds disagree with it.
+func displayed(s Status) State {
+	switch {
+	case s.Streak == 0:
+		return s.Announced
+	case s.Announced == Operational:
+		return Suspected
+	case s.Pending == Operational:
+		return Recovering
+	}
+	return s.Announced
 }
 
 // Unsettled reports whether recent rounds disagree with the announced state,
@@ -111,4 +221,63 @@ func failures(rs []Result) []Result {
 		}
 	}
 	return out
+}
+
+// Group marks the transitions of one round that make a Meta-wide incident:
+// a service going from operational to trouble joins the incident of another
+// service that went bad within window before (or in this very round) with
+// the same failure class. statuses are the services' statuses after the
+// round. The first service to go bad leads the group.
+func Group(ts []Transition, statuses map[string]Status, window time.Duration) []Transition {
+	type lead struct {
+		service string
+		since   time.Time
+	}
+	leads := map[Class]lead{}
+	consider := func(service string, class Class, since time.Time) {
+		if class == "" {
+			return // no failure class (official or reports only): nothing to compare
+		}
+		l, ok := leads[class]
+		if !ok || since.Before(l.since) || since.Equal(l.since) && service < l.service {
+			leads[class] = lead{service, since}
+		}
+	}
+	for _, s := range sortedStatuses(statuses) {
+		if s.Announced != Operational && !s.BadSince.IsZero() {
+			consider(s.Service, s.Class, s.BadSince)
+		}
+	}
+	out := slices.Clone(ts)
+	for i, t := range out {
+		if t.From != Operational || t.To == Operational {
+			continue
+		}
+		l, ok := leads[t.Class]
+		if ok && l.service != t.Service && t.At.Sub(l.since) <= window {
+			out[i].GroupWith = l.service
+		}
+	}
+	// Leads first, so that a store creating incidents in order meets the
+	// lead's incident before the ones that join it.
+	slices.SortStableFunc(out, func(a, b Transition) int {
+		return cmp.Compare(boolInt(a.GroupWith != ""), boolInt(b.GroupWith != ""))
+	})
+	return out
+}
+
+func sortedStatuses(m map[string]Status) []Status {
+	out := make([]Status, 0, len(m))
+	for _, s := range m {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Status) int { return strings.Compare(a.Service, b.Service) })
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

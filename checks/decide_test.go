@@ -105,3 +105,116 @@ func TestDecideKeepsSinceAcrossQuietRounds(t *testing.T) {
 		t.Error("a confirmed state must not be unsettled")
 	}
 }
+
+func TestAssessFusesEvidence(t *testing.T) {
+	major := []OfficialStatus{{Name: "WhatsApp Business API", Level: OfficialMajor, Text: "Major outage"}}
+	minor := []OfficialStatus{{Name: "Facebook Login", Level: OfficialMinor, Text: "Medium disruptions"}}
+	ok := []OfficialStatus{{Name: "Graph API", Level: OfficialOK, Text: "No known issues"}}
+	spike := ReportSignal{Count: 40, Baseline: 2, Spike: true}
+	for _, tc := range []struct {
+		name     string
+		probes   string
+		official []OfficialStatus
+		reports  ReportSignal
+		want     Assessment
+	}{
+		{"all clean", "ooo", ok, ReportSignal{}, Assessment{State: Operational, Strong: true}},
+		{"several probes down", "xxx", nil, ReportSignal{}, Assessment{State: Down, Strong: true, Class: ClassHTTP5xx}},
+		{"the only informative probe down is weak", "xbb", nil, ReportSignal{}, Assessment{State: Down, Class: ClassHTTP5xx}},
+		{"one probe of three is weak", "xoo", nil, ReportSignal{}, Assessment{State: Degraded, Class: ClassHTTP5xx}},
+		{"two probes of three are strong", "xxo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx}},
+		{"one probe confirmed by reports", "xoo", nil, spike, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx}},
+		{"Meta says major", "ooo", major, ReportSignal{}, Assessment{State: Down, Strong: true, Official: "WhatsApp Business API: Major outage"}},
+		{"Meta says minor, alone", "ooo", minor, ReportSignal{}, Assessment{State: Degraded, Official: "Facebook Login: Medium disruptions"}},
+		{"Meta's minor confirmed by reports", "ooo", minor, spike, Assessment{State: Degraded, Strong: true, Official: "Facebook Login: Medium disruptions"}},
+		{"reports alone are weak and never down", "ooo", nil, spike, Assessment{State: Degraded}},
+		{"throttled everywhere, Meta silent", "bbb", nil, ReportSignal{}, Assessment{State: Unknown}},
+		{"offline vantage point", "!xxx", major, spike, Assessment{State: Unknown}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := round(tc.probes, time.Time{})
+			o.Official, o.Reports = tc.official, tc.reports
+			if diff := cmp.Diff(tc.want, Assess(o)); diff != "" {
+				t.Errorf("Assess (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecideWeakEvidenceMustLast(t *testing.T) {
+	// Reports alone, rounds every 30 s: announced once they have lasted
+	// WeakFor (3 min), not after DownAfter rounds.
+	th := Thresholds{DownAfter: 2, UpAfter: 2, WeakFor: Duration(3 * time.Minute)}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	var s Status
+	var at []time.Duration
+	var states []State
+	for i := range 10 {
+		o := round("ooo", t0.Add(time.Duration(i)*30*time.Second))
+		o.Reports = ReportSignal{Count: 12, Spike: true, Top: "login", TopShare: 0.76}
+		var tr Transition
+		var changed bool
+		s, tr, changed = Decide(s, o, th)
+		states = append(states, s.State)
+		if changed {
+			at = append(at, o.At.Sub(t0))
+			if tr.To != Degraded || tr.Reports.Top != "login" {
+				t.Errorf("transition %+v, want degraded carrying the reports", tr)
+			}
+		}
+	}
+	if diff := cmp.Diff([]time.Duration{3 * time.Minute}, at); diff != "" {
+		t.Errorf("announcements at (-want +got):\n%s", diff)
+	}
+	if states[0] != Suspected || states[9] != Degraded {
+		t.Errorf("states = %v, want suspected first and degraded at the end", states)
+	}
+}
+
+func TestDecideShowsRecovering(t *testing.T) {
+	th := Thresholds{DownAfter: 1, UpAfter: 3}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	s, _, _ := Decide(Status{}, round("xxx", t0), th)
+	s, _, _ = Decide(s, round("ooo", t0.Add(time.Minute)), th)
+	if s.State != Recovering || s.Announced != Down {
+		t.Errorf("after one clean round: state %s, announced %s; want recovering, down", s.State, s.Announced)
+	}
+}
+
+func TestGroupMetaWideOutage(t *testing.T) {
+	t0 := time.Date(2021, 10, 4, 15, 40, 0, 0, time.UTC)
+	bad := func(service string, class Class, since time.Time) Status {
+		return Status{Service: service, Announced: Down, Class: class, BadSince: since}
+	}
+	statuses := map[string]Status{
+		"facebook":  bad("facebook", ClassDNSServFail, t0),
+		"instagram": bad("instagram", ClassDNSServFail, t0),
+		"whatsapp":  bad("whatsapp", ClassDNSServFail, t0.Add(3*time.Minute)),
+		"threads":   bad("threads", ClassHTTP5xx, t0.Add(3*time.Minute)),
+		"messenger": bad("messenger", ClassDNSServFail, t0.Add(25*time.Minute)),
+	}
+	down := func(service string, class Class, at time.Time) Transition {
+		return Transition{Service: service, From: Operational, To: Down, Class: class, At: at}
+	}
+	got := Group([]Transition{
+		down("whatsapp", ClassDNSServFail, t0.Add(3*time.Minute)),
+		down("threads", ClassHTTP5xx, t0.Add(3*time.Minute)),
+		down("messenger", ClassDNSServFail, t0.Add(25*time.Minute)),
+		down("instagram", ClassDNSServFail, t0),
+		down("facebook", ClassDNSServFail, t0),
+	}, statuses, 10*time.Minute)
+	var joined []string
+	for _, tr := range got {
+		joined = append(joined, tr.Service+">"+tr.GroupWith)
+	}
+	want := []string{
+		"threads>",   // another class: its own incident
+		"messenger>", // 25 min later: too late to be the same outage
+		"facebook>",  // the lead: first to fail, first by name
+		"whatsapp>facebook",
+		"instagram>facebook",
+	}
+	if diff := cmp.Diff(want, joined); diff != "" {
+		t.Errorf("grouping (-want +got):\n%s", diff)
+	}
+}

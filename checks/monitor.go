@@ -1,10 +1,17 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -14,8 +21,17 @@ type MonitorOptions struct {
 	Probers        map[string]Prober // by kind, as NewProbers returns them
 	DefaultTimeout time.Duration     // per probe when spec.Timeout == 0; default 10s
 	Concurrency    int               // max probes in flight, across concurrent rounds; default 16
-	Now            func() time.Time  // stamps observations; default time.Now
+	Now            func() time.Time  // stamps observations and times back-offs; default time.Now
 	Logger         *slog.Logger      // default discards
+	// Jitter spreads the starts of a round's service probes at random over
+	// this long, so that Meta never sees a burst at a fixed second. Control
+	// probes start at once. Default 0: every probe starts at once. A round
+	// (re-checks too) takes up to this much longer.
+	Jitter time.Duration
+	// Interval is the time between rounds. A host that throttles an http
+	// or websocket probe (403 or 429) without saying for how long is left
+	// alone for one interval, then two, four... up to 10 minutes. Default 30s.
+	Interval time.Duration
 }
 
 // Monitor runs rounds of probes. It is safe for concurrent use.
@@ -26,9 +42,30 @@ type Monitor struct {
 	timeout  time.Duration
 	// slots holds one token per probe in flight; it is shared by concurrent
 	// rounds (a re-check during a round) so the bound holds for the process.
-	slots chan struct{}
-	now   func() time.Time
-	log   *slog.Logger
+	slots  chan struct{}
+	now    func() time.Time
+	log    *slog.Logger
+	jitter time.Duration
+	// spread picks a probe's start offset in [0, n); tests replace it.
+	spread   func(n time.Duration) time.Duration
+	interval time.Duration
+
+	mu       sync.Mutex
+	backoffs map[string]backoff // by host of http and websocket targets
+}
+
+// Back-off bounds. A Retry-After is honoured up to an hour, so a broken
+// header cannot silence a probe for good.
+const (
+	maxBackoff    = 10 * time.Minute
+	maxRetryAfter = time.Hour
+)
+
+// backoff is how long a host that throttled us is left alone.
+type backoff struct {
+	until      time.Time
+	strikes    int  // throttled answers in a row
+	retryAfter bool // until comes from the host's Retry-After
 }
 
 // NewMonitor returns a Monitor of services, guarded by the control probes.
@@ -41,6 +78,13 @@ func NewMonitor(services []Service, control []ProbeSpec, o MonitorOptions) *Moni
 		timeout:  o.DefaultTimeout,
 		now:      o.Now,
 		log:      o.Logger,
+		jitter:   max(o.Jitter, 0),
+		spread:   rand.N[time.Duration],
+		interval: o.Interval,
+		backoffs: make(map[string]backoff),
+	}
+	if m.interval <= 0 {
+		m.interval = 30 * time.Second
 	}
 	if m.timeout <= 0 {
 		m.timeout = 10 * time.Second
@@ -69,6 +113,11 @@ func NewMonitor(services []Service, control []ProbeSpec, o MonitorOptions) *Moni
 // spec order; control holds the control probes' results in spec order, for
 // `outagebot check` to show why the status is unknown.
 //
+// With MonitorOptions.Jitter, service probes start at random moments within
+// it. An http or websocket probe of a host that recently answered 403 or 429
+// is not run while the back-off lasts: its result is ClassHTTPBlocked, with
+// a Detail saying until when.
+//
 // When ctx ends, Round returns as soon as the probes in flight have noticed
 // (which the Prober contract makes prompt); probes not yet started get
 // ClassHTTPTimeout, ClassTCPTimeout or ClassDNSTimeout as fits their kind.
@@ -80,7 +129,14 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 	for _, s := range selected {
 		specs = append(specs, s.Probes...)
 	}
-	results := m.run(ctx, specs)
+	var delays []time.Duration
+	if m.jitter > 0 {
+		delays = make([]time.Duration, len(specs))
+		for i := len(m.control); i < len(specs); i++ {
+			delays[i] = m.spread(m.jitter)
+		}
+	}
+	results := m.run(ctx, specs, delays)
 	at := m.now()
 
 	control = results[:len(m.control):len(m.control)]
@@ -104,7 +160,7 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 
 // Control runs only the control probes and returns their results in spec order.
 func (m *Monitor) Control(ctx context.Context) []Result {
-	return m.run(ctx, m.control)
+	return m.run(ctx, m.control, nil)
 }
 
 // selectServices returns the services named by ids in catalog order, or all
@@ -131,24 +187,51 @@ func (m *Monitor) selectServices(ids []string) []Service {
 }
 
 // run runs every spec, at most cap(m.slots) at a time, and returns their
-// results in spec order. It waits for every probe it started.
-func (m *Monitor) run(ctx context.Context, specs []ProbeSpec) []Result {
+// results in spec order. delays, when not nil, holds how long after the
+// start each spec is due: specs start in that order, without holding a slot
+// while they wait. It waits for every probe it started.
+func (m *Monitor) run(ctx context.Context, specs []ProbeSpec, delays []time.Duration) []Result {
 	results := make([]Result, len(specs))
+	order := make([]int, len(specs))
+	for i := range order {
+		order[i] = i
+	}
+	if delays != nil {
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(delays[a], delays[b]) })
+	}
+	start := time.Now()
 	var wg sync.WaitGroup
-	for i, spec := range specs {
-		if !m.acquire(ctx) {
-			for j := i; j < len(specs); j++ {
+	for k, i := range order {
+		var due time.Time
+		if delays != nil {
+			due = start.Add(delays[i])
+		}
+		if !waitUntil(ctx, due) || !m.acquire(ctx) {
+			for _, j := range order[k:] {
 				results[j] = notStarted(ctx, specs[j])
 			}
 			break
 		}
 		wg.Go(func() {
 			defer func() { <-m.slots }()
-			results[i] = m.probe(ctx, spec)
+			results[i] = m.probe(ctx, specs[i])
 		})
 	}
 	wg.Wait()
 	return results
+}
+
+// waitUntil waits until the time t, and reports false if ctx ends first.
+func waitUntil(ctx context.Context, t time.Time) bool {
+	if d := time.Until(t); d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+	}
+	return ctx.Err() == nil
 }
 
 // acquire takes a slot for one probe, unless ctx ends first.
@@ -173,13 +256,115 @@ func (m *Monitor) probe(ctx context.Context, spec ProbeSpec) Result {
 		return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.Target,
 			Class: ClassHTTPUnexpected, Detail: fmt.Sprintf("no prober for kind %q", spec.Kind)}
 	}
+	host := webHost(spec)
+	if host != "" {
+		if until, why, ok := m.backingOff(host); ok {
+			return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.Target, Class: ClassHTTPBlocked,
+				Detail: "backing off until " + until.UTC().Format("15:04:05") + " UTC (" + why + ")"}
+		}
+	}
 	timeout := time.Duration(spec.Timeout)
 	if timeout <= 0 {
 		timeout = m.timeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return prober(ctx, spec)
+	if host == "" {
+		return prober(ctx, spec)
+	}
+	// The hook runs before the prober returns, on its goroutine.
+	throttled, retryAfter := false, ""
+	r := prober(withThrottleHook(ctx, func(ra string) { throttled, retryAfter = true, ra }), spec)
+	m.learn(host, throttled, retryAfter)
+	return r
+}
+
+// webHost is the host an http or websocket probe asks, in lower case, or ""
+// for other kinds: hosts answer 403 and 429 to say "slow down", and a
+// back-off applies to every probe of the host.
+func webHost(spec ProbeSpec) string {
+	if spec.Kind != kindHTTP && spec.Kind != kindWebSocket {
+		return ""
+	}
+	u, err := url.Parse(spec.Target)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// backingOff reports whether probes of host must wait, until when and why.
+func (m *Monitor) backingOff(host string) (until time.Time, why string, ok bool) {
+	m.mu.Lock()
+	b := m.backoffs[host]
+	m.mu.Unlock()
+	if !m.now().Before(b.until) {
+		return time.Time{}, "", false
+	}
+	why = "Retry-After"
+	if !b.retryAfter {
+		why = "throttled " + strconv.Itoa(b.strikes) + " times in a row"
+		if b.strikes == 1 {
+			why = "throttled"
+		}
+	}
+	return b.until, why, true
+}
+
+// learn records how a probe of host ended. A throttled answer starts a
+// back-off: until the time its Retry-After names, or else for twice as long
+// as the last one. Probes of the host running alongside may lengthen that
+// back-off but do not count as more strikes. Any other answer ends the
+// back-off, unless a probe running alongside has just begun a new one.
+func (m *Monitor) learn(host string, throttled bool, retryAfter string) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.backoffs[host]
+	active := now.Before(b.until)
+	if !throttled {
+		if !active {
+			delete(m.backoffs, host)
+		}
+		return
+	}
+	if !active {
+		b.strikes++
+	}
+	wait, ok := parseRetryAfter(retryAfter, now)
+	if !ok {
+		wait = m.interval
+		for range b.strikes - 1 {
+			if wait >= maxBackoff {
+				break
+			}
+			wait *= 2
+		}
+		wait = min(wait, maxBackoff)
+	}
+	if until := now.Add(wait); until.After(b.until) {
+		b.until, b.retryAfter = until, ok
+	}
+	m.backoffs[host] = b
+	m.log.Info("backing off from a host that throttles the probes", "host", host,
+		"until", b.until, "retry_after", retryAfter, "strikes", b.strikes)
+}
+
+// parseRetryAfter reads a Retry-After header, in seconds or an HTTP date,
+// as a wait from now of at most maxRetryAfter.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return min(time.Duration(secs)*time.Second, maxRetryAfter), true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return min(max(t.Sub(now), 0), maxRetryAfter), true
 }
 
 // notStarted is the result of a probe the round ended before it could run.
@@ -188,7 +373,8 @@ func notStarted(ctx context.Context, spec ProbeSpec) Result {
 	switch spec.Kind {
 	case kindDNS:
 		class = ClassDNSTimeout
-	case kindTCP:
+	case kindTCP, kindTLS:
+		// A tls probe that never started never connected either.
 		class = ClassTCPTimeout
 	}
 	why := "round timed out"

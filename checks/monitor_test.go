@@ -2,7 +2,12 @@ package checks
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -303,5 +308,292 @@ func BenchmarkRound(b *testing.B) {
 		if r := obs[4].Results[3]; r.Class != ClassOK {
 			b.Fatalf("%s: %s %q", r.Probe, r.Class, r.Detail)
 		}
+	}
+}
+
+// startsRecorder is a prober that records when each probe started, as an
+// offset from origin, which tests set before the round.
+type startsRecorder struct {
+	origin time.Time
+	mu     sync.Mutex
+	starts map[string]time.Duration
+}
+
+func (s *startsRecorder) probe(ctx context.Context, spec ProbeSpec) Result {
+	s.mu.Lock()
+	s.starts[spec.Name] = time.Since(s.origin)
+	s.mu.Unlock()
+	return fakeProber(ctx, spec)
+}
+
+func TestRoundJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &startsRecorder{starts: make(map[string]time.Duration)}
+		services := []Service{
+			{ID: "whatsapp", Probes: []ProbeSpec{httpSpec("w1", "up"), httpSpec("w2", "slow")}},
+			{ID: "threads", Probes: []ProbeSpec{httpSpec("t1", "up")}},
+		}
+		m := NewMonitor(services, []ProbeSpec{httpSpec("c1", "slow")}, MonitorOptions{
+			Probers:     map[string]Prober{"http": rec.probe},
+			Jitter:      10 * time.Second,
+			Concurrency: 1,
+		})
+		offsets := []time.Duration{3 * time.Second, 500 * time.Millisecond, 2 * time.Second}
+		m.spread = func(n time.Duration) time.Duration {
+			if n != 10*time.Second {
+				t.Errorf("spread over %v, want 10s", n)
+			}
+			d := offsets[0]
+			offsets = offsets[1:]
+			return d
+		}
+		rec.origin = time.Now()
+		m.Round(t.Context(), nil)
+		// The control probe goes first and takes a second, so w2 (due at
+		// 0.5 s) waits for its slot; the others start when due, in the
+		// order of their offsets rather than of the catalog.
+		want := map[string]time.Duration{"c1": 0, "w2": time.Second, "t1": 2 * time.Second, "w1": 3 * time.Second}
+		if diff := cmp.Diff(want, rec.starts); diff != "" {
+			t.Errorf("probe starts (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestRoundJitterDefaultSpread(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const jitter = 10 * time.Second
+		rec := &startsRecorder{starts: make(map[string]time.Duration)}
+		var probes []ProbeSpec
+		for i := range 50 {
+			probes = append(probes, httpSpec(strconv.Itoa(i), "up"))
+		}
+		m := NewMonitor([]Service{{ID: "facebook", Probes: probes}}, nil,
+			MonitorOptions{Probers: map[string]Prober{"http": rec.probe}, Jitter: jitter})
+		rec.origin = time.Now()
+		m.Round(t.Context(), nil)
+		distinct := make(map[time.Duration]bool)
+		for name, d := range rec.starts {
+			if d < 0 || d >= jitter {
+				t.Errorf("probe %s started after %v, want within [0, %v)", name, d, jitter)
+			}
+			distinct[d] = true
+		}
+		if len(distinct) < 2 {
+			t.Errorf("50 probes started at %d distinct times, want them spread", len(distinct))
+		}
+	})
+}
+
+func TestRoundEndsDuringJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewMonitor([]Service{{ID: "whatsapp", Probes: []ProbeSpec{httpSpec("early", "up"), httpSpec("late", "up")}}}, nil,
+			MonitorOptions{Probers: fakeProbers(), Jitter: time.Minute})
+		offsets := []time.Duration{time.Second, 30 * time.Second}
+		m.spread = func(time.Duration) time.Duration {
+			d := offsets[0]
+			offsets = offsets[1:]
+			return d
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		obs, _ := m.Round(ctx, nil)
+		if got := time.Since(start); got != 10*time.Second {
+			t.Errorf("round returned after %v, want 10s", got)
+		}
+		want := []Result{
+			okResult("early"),
+			{Probe: "late", Kind: "http", Target: "up", Class: ClassHTTPTimeout, Detail: "not started: round timed out"},
+		}
+		if diff := cmp.Diff(want, obs[0].Results); diff != "" {
+			t.Errorf("results (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// throttler is a prober of hosts that may throttle: an http or websocket
+// probe of a host in retryAfter reports a 429 with that Retry-After ("" for
+// none) and is http_blocked; anything else is ok. It records the probes it
+// ran.
+type throttler struct {
+	retryAfter map[string]string // changed only between rounds
+	mu         sync.Mutex
+	ran        []string
+}
+
+func (f *throttler) probe(ctx context.Context, spec ProbeSpec) Result {
+	f.mu.Lock()
+	f.ran = append(f.ran, spec.Name)
+	f.mu.Unlock()
+	r := Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.Target, Class: ClassOK}
+	u, err := url.Parse(spec.Target)
+	if err != nil || (spec.Kind != "http" && spec.Kind != "websocket") {
+		return r
+	}
+	if ra, ok := f.retryAfter[u.Hostname()]; ok {
+		resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}
+		if ra != "" {
+			resp.Header.Set("Retry-After", ra)
+		}
+		reportThrottle(ctx, resp)
+		r.Class, r.Detail = ClassHTTPBlocked, "HTTP 429"
+	}
+	return r
+}
+
+// takeRan returns the names of the probes run since the last call, sorted.
+func (f *throttler) takeRan() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ran := f.ran
+	f.ran = nil
+	slices.Sort(ran)
+	return ran
+}
+
+func TestBackoffRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// synctest's clock starts at midnight UTC, 2000-01-01.
+		f := &throttler{retryAfter: map[string]string{"www.instagram.com": "120"}}
+		probers := map[string]Prober{"http": f.probe, "websocket": f.probe, "tcp": f.probe}
+		m := NewMonitor([]Service{{ID: "instagram", Probes: []ProbeSpec{
+			{Name: "web", Kind: "http", Target: "https://www.instagram.com/"},
+			{Name: "chat", Kind: "websocket", Target: "wss://WWW.Instagram.com/chat"},
+			{Name: "api", Kind: "http", Target: "https://graph.instagram.com/me"},
+			{Name: "tcp", Kind: "tcp", Target: "https://www.instagram.com/"},
+		}}}, nil, MonitorOptions{Probers: probers, Concurrency: 1})
+		blocked := func(name, kind, target, detail string) Result {
+			return Result{Probe: name, Kind: kind, Target: target, Class: ClassHTTPBlocked, Detail: detail}
+		}
+		round := func(wantRan []string, want []Result) {
+			t.Helper()
+			obs, _ := m.Round(t.Context(), nil)
+			if diff := cmp.Diff(wantRan, f.takeRan()); diff != "" {
+				t.Errorf("at %s, probes run (-want +got):\n%s", time.Now().UTC().Format(time.TimeOnly), diff)
+			}
+			if diff := cmp.Diff(want, obs[0].Results); diff != "" {
+				t.Errorf("at %s, results (-want +got):\n%s", time.Now().UTC().Format(time.TimeOnly), diff)
+			}
+		}
+		api := Result{Probe: "api", Kind: "http", Target: "https://graph.instagram.com/me", Class: ClassOK}
+		tcp := Result{Probe: "tcp", Kind: "tcp", Target: "https://www.instagram.com/", Class: ClassOK}
+
+		// One probe at a time, in catalog order: once web has been told to
+		// slow down, chat, another probe of the same host, waits too.
+		waiting := "backing off until 00:02:00 UTC (Retry-After)"
+		round([]string{"api", "tcp", "web"}, []Result{
+			blocked("web", "http", "https://www.instagram.com/", "HTTP 429"),
+			blocked("chat", "websocket", "wss://WWW.Instagram.com/chat", waiting),
+			api, tcp,
+		})
+		time.Sleep(time.Minute)
+		// The other host and the tcp probe (no HTTP, no Retry-After) go on.
+		round([]string{"api", "tcp"}, []Result{
+			blocked("web", "http", "https://www.instagram.com/", waiting),
+			blocked("chat", "websocket", "wss://WWW.Instagram.com/chat", waiting),
+			api, tcp,
+		})
+		time.Sleep(time.Minute)
+		delete(f.retryAfter, "www.instagram.com")
+		round([]string{"api", "chat", "tcp", "web"}, []Result{
+			{Probe: "web", Kind: "http", Target: "https://www.instagram.com/", Class: ClassOK},
+			{Probe: "chat", Kind: "websocket", Target: "wss://WWW.Instagram.com/chat", Class: ClassOK},
+			api, tcp,
+		})
+		// The recovery reset the count: a throttle without Retry-After now
+		// waits one interval (30 s by default).
+		f.retryAfter["www.instagram.com"] = ""
+		waiting = "backing off until 00:02:30 UTC (throttled)"
+		round([]string{"api", "tcp", "web"}, []Result{
+			blocked("web", "http", "https://www.instagram.com/", "HTTP 429"),
+			blocked("chat", "websocket", "wss://WWW.Instagram.com/chat", waiting),
+			api, tcp,
+		})
+		time.Sleep(29 * time.Second)
+		round([]string{"api", "tcp"}, []Result{
+			blocked("web", "http", "https://www.instagram.com/", waiting),
+			blocked("chat", "websocket", "wss://WWW.Instagram.com/chat", waiting),
+			api, tcp,
+		})
+	})
+}
+
+func TestBackoffExponential(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &throttler{retryAfter: map[string]string{"www.facebook.com": ""}}
+		m := NewMonitor([]Service{{ID: "facebook", Probes: []ProbeSpec{{Name: "web", Kind: "http", Target: "https://www.facebook.com/"}}}},
+			nil, MonitorOptions{Probers: map[string]Prober{"http": f.probe}, Interval: time.Minute})
+		// Rounds every minute for an hour: the host is asked after waits of
+		// 1, 2, 4, 8 minutes, then every 10 minutes.
+		var ran []int
+		var details []string
+		for minute := range 60 {
+			obs, _ := m.Round(t.Context(), nil)
+			if len(f.takeRan()) > 0 {
+				ran = append(ran, minute)
+			} else if minute == 8 || minute == 40 {
+				details = append(details, obs[0].Results[0].Detail)
+			}
+			time.Sleep(time.Minute) // the rounds themselves take no time under synctest
+		}
+		if diff := cmp.Diff([]int{0, 1, 3, 7, 15, 25, 35, 45, 55}, ran); diff != "" {
+			t.Errorf("minutes the host was asked (-want +got):\n%s", diff)
+		}
+		want := []string{
+			"backing off until 00:15:00 UTC (throttled 4 times in a row)",
+			"backing off until 00:45:00 UTC (throttled 7 times in a row)",
+		}
+		if diff := cmp.Diff(want, details); diff != "" {
+			t.Errorf("details (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+		ok     bool
+	}{
+		{"120", 2 * time.Minute, true},
+		{" 5 ", 5 * time.Second, true},
+		{"0", 0, true},
+		{"86400", time.Hour, true},
+		{"Thu, 05 Mar 2026 12:01:30 GMT", 90 * time.Second, true},
+		{"Thu, 05 Mar 2026 11:00:00 GMT", 0, true},
+		{"Fri, 06 Mar 2026 12:00:00 GMT", time.Hour, true},
+		{"", 0, false},
+		{"-5", 0, false},
+		{"1.5", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			got, ok := parseRetryAfter(tt.header, now)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.header, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestWebHost(t *testing.T) {
+	tests := []struct {
+		spec ProbeSpec
+		want string
+	}{
+		{ProbeSpec{Kind: "http", Target: "https://WWW.Facebook.com/login"}, "www.facebook.com"},
+		{ProbeSpec{Kind: "websocket", Target: "wss://web.whatsapp.com:443/ws/chat"}, "web.whatsapp.com"},
+		{ProbeSpec{Kind: "tls", Target: "edge-chat.facebook.com:443"}, ""},
+		{ProbeSpec{Kind: "dns", Target: "facebook.com"}, ""},
+		{ProbeSpec{Kind: "http", Target: "https://exa mple.com/"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec.Kind+" "+tt.spec.Target, func(t *testing.T) {
+			if got := webHost(tt.spec); got != tt.want {
+				t.Errorf("webHost = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

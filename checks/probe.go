@@ -3,6 +3,7 @@ package checks
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -20,17 +21,23 @@ type Prober func(ctx context.Context, spec ProbeSpec) Result
 // ProberOptions injects the network clients the probers use, so that tests
 // can point them at 127.0.0.1.
 type ProberOptions struct {
-	// HTTPClient is used for http probes. Nil means a client that honours the
-	// proxy environment variables, verifies TLS and opens a new connection for
-	// every probe. Its CheckRedirect is replaced: redirects are followed only
-	// when the spec says so, and then at most five.
+	// HTTPClient is used for http and websocket probes. Nil means a client
+	// that honours the proxy environment variables, verifies TLS and opens a
+	// new connection for every probe. Its CheckRedirect is replaced: redirects
+	// are followed only when the spec says so, and then at most five.
 	HTTPClient *http.Client
 	// Resolver is the DNS server (host:port) for dns probes whose spec names
 	// none. Empty means the first nameserver of /etc/resolv.conf.
 	Resolver string
-	// Dialer connects tcp probes, the default HTTP client and dns queries.
-	// Nil means a dialer with a 30 s connect timeout.
+	// AuthoritativePort is the port authoritative dns probes query the zone's
+	// name servers on. Zero means 53.
+	AuthoritativePort int
+	// Dialer connects tcp and tls probes, the default HTTP client and dns
+	// queries. Nil means a dialer with a 30 s connect timeout.
 	Dialer *net.Dialer
+	// RootCAs are the certificate authorities tls probes trust. Nil means
+	// the system's.
+	RootCAs *x509.CertPool
 	// UserAgent is sent with every http probe. Empty means
 	// "outagebot/1 (+https://github.com/outagebot/outagebot)".
 	UserAgent string
@@ -38,9 +45,11 @@ type ProberOptions struct {
 
 // Probe kinds, the keys of the table NewProbers returns.
 const (
-	kindHTTP = "http"
-	kindDNS  = "dns"
-	kindTCP  = "tcp"
+	kindHTTP      = "http"
+	kindDNS       = "dns"
+	kindTCP       = "tcp"
+	kindTLS       = "tls"
+	kindWebSocket = "websocket"
 )
 
 const (
@@ -51,7 +60,8 @@ const (
 	detailMax = 120
 )
 
-// NewProbers returns the table of probers by kind: "http", "dns" and "tcp".
+// NewProbers returns the table of probers by kind: "http", "dns", "tcp",
+// "tls" and "websocket".
 func NewProbers(o ProberOptions) map[string]Prober {
 	dialer := o.Dialer
 	if dialer == nil {
@@ -61,10 +71,14 @@ func NewProbers(o ProberOptions) map[string]Prober {
 	if client == nil {
 		client = defaultHTTPClient(dialer)
 	}
+	web := newHTTPCheck(client, cmp.Or(o.UserAgent, defaultUserAgent))
+	names := newDNSCheck(o.Resolver, resolvConfPath, cmp.Or(o.AuthoritativePort, 53), dialer)
 	return map[string]Prober{
-		kindHTTP: timed(newHTTPCheck(client, cmp.Or(o.UserAgent, defaultUserAgent)).run),
-		kindDNS:  timed(newDNSCheck(o.Resolver, resolvConfPath, dialer).run),
-		kindTCP:  timed(tcpCheck(dialer)),
+		kindHTTP:      timed(web.run),
+		kindDNS:       timed(names.run),
+		kindTCP:       timed(tcpCheck(dialer)),
+		kindTLS:       timed(tlsCheck(dialer, o.RootCAs)),
+		kindWebSocket: timed(web.websocket),
 	}
 }
 
@@ -89,6 +103,30 @@ func timed(c check) Prober {
 	}
 }
 
+// throttleKey is the context key of the hook through which a prober tells
+// the Monitor that a host asked it to slow down. It travels in the context,
+// as net/http/httptrace's hooks do, so that every kind keeps the one Prober
+// signature.
+type throttleKey struct{}
+
+// withThrottleHook returns a context under which probers that get a 403 or
+// 429 call f, before they return, with the answer's Retry-After header ("" when
+// it has none).
+func withThrottleHook(ctx context.Context, f func(retryAfter string)) context.Context {
+	return context.WithValue(ctx, throttleKey{}, f)
+}
+
+// reportThrottle tells whoever runs the probe that resp asked it to slow
+// down, if it did.
+func reportThrottle(ctx context.Context, resp *http.Response) {
+	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	if f, ok := ctx.Value(throttleKey{}).(func(string)); ok {
+		f(resp.Header.Get("Retry-After"))
+	}
+}
+
 // connFailure classifies the errors every kind that connects can meet: DNS
 // failures of the target's name and refused or reset connections. ok is
 // false for any other error.
@@ -109,6 +147,18 @@ func connFailure(ctx context.Context, err error, start time.Time) (class Class, 
 		return ClassTCPRefused, "connection reset", true
 	}
 	return "", "", false
+}
+
+// dialFailure classifies an error from connecting to a probe's target.
+func dialFailure(ctx context.Context, err error, start time.Time) (Class, string) {
+	if class, detail, ok := connFailure(ctx, err, start); ok {
+		return class, detail
+	}
+	if isTimeout(ctx, err) {
+		return ClassTCPTimeout, "connect " + ended(ctx, start)
+	}
+	// Unreachable hosts and networks refuse us as surely as a RST.
+	return ClassTCPRefused, errText(err)
 }
 
 // isTimeout reports whether err means the probe ran out of time, whether by

@@ -1,13 +1,19 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 func TestDNSProbe(t *testing.T) {
@@ -39,7 +45,7 @@ func TestDNSProbe(t *testing.T) {
 		{name: "resolver never answers", resolver: silent, spec: ProbeSpec{Target: "up.example"}, short: true, class: ClassDNSTimeout,
 			detail: "timeout after " + durationRE + " from " + regexp.QuoteMeta(silent)},
 		{name: "nothing listens", resolver: closed, spec: ProbeSpec{Target: "up.example"}, class: ClassDNSServFail,
-			detail: "connection refused by " + regexp.QuoteMeta(closed)},
+			detail: "connection refused from " + regexp.QuoteMeta(closed)},
 		{name: "unknown record type", resolver: srv.addr, spec: ProbeSpec{Target: "up.example", Record: "BOGUS"}, class: ClassDNSServFail,
 			detail: `unknown record type "BOGUS"`},
 	}
@@ -125,8 +131,227 @@ func TestSystemResolver(t *testing.T) {
 // TestDNSNoResolver checks that a machine without a resolver configured says
 // so in the detail instead of querying some guessed address.
 func TestDNSNoResolver(t *testing.T) {
-	c := newDNSCheck("", filepath.Join(t.TempDir(), "missing"), &net.Dialer{})
+	c := newDNSCheck("", filepath.Join(t.TempDir(), "missing"), 53, &net.Dialer{})
 	probe := timed(c.run)
 	r := runProbe(t, map[string]Prober{"dns": probe}, ProbeSpec{Kind: "dns", Target: "up.example"}, probeTimeout)
 	checkResult(t, r, ClassDNSServFail, "no DNS resolver: reading .*missing: .*")
+}
+
+func TestDNSResolvers(t *testing.T) {
+	srv, srv2 := startDNS(t), startDNS(t)
+	silent, silent2 := blackhole(t), blackhole(t)
+	closed := closedPort(t, "udp")
+	q := regexp.QuoteMeta
+	tests := []struct {
+		name      string
+		resolver  string // ProberOptions.Resolver
+		resolvers []string
+		target    string
+		min       int  // spec.MinAnswers
+		short     bool // some resolver is expected to time out
+		class     Class
+		detail    string // regular expression
+	}{
+		{name: "all answer", resolvers: []string{srv.addr, srv2.addr}, target: "up.example",
+			class: ClassOK, detail: "1 answer from " + q(srv.addr)},
+		{name: "one of three answers", resolvers: []string{silent, closed, srv2.addr}, target: "up.example", short: true,
+			class: ClassOK, detail: "1 answer from " + q(srv2.addr) + q(" (2 of 3 failed)")},
+		{name: "all fail alike", resolvers: []string{srv.addr, srv2.addr}, target: "broken.example",
+			class: ClassDNSServFail, detail: "SERVFAIL from " + q(srv.addr+", "+srv2.addr)},
+		{name: "name missing everywhere", resolvers: []string{srv.addr, srv2.addr}, target: "nx.example",
+			class: ClassDNSNXDomain, detail: "NXDOMAIN from " + q(srv.addr+", "+srv2.addr)},
+		{name: "most common failure", resolvers: []string{srv.addr, silent, silent2}, target: "broken.example", short: true,
+			class: ClassDNSTimeout, detail: "SERVFAIL from " + q(srv.addr) + "; timeout after " + durationRE + " from " + q(silent+", "+silent2)},
+		{name: "tie goes to the first failure", resolvers: []string{silent, srv.addr}, target: "broken.example", short: true,
+			class: ClassDNSTimeout, detail: "timeout after " + durationRE + " from " + q(silent) + "; SERVFAIL from " + q(srv.addr)},
+		{name: "refused and failing", resolvers: []string{closed, srv.addr, srv2.addr}, target: "broken.example",
+			class: ClassDNSServFail, detail: "connection refused from " + q(closed) + "; SERVFAIL from " + q(srv.addr+", "+srv2.addr)},
+		{name: "too few answers from each", resolvers: []string{srv.addr, srv2.addr}, target: "multi.example", min: 3,
+			class: ClassDNSServFail, detail: "2 answers, want 3 from " + q(srv.addr+", "+srv2.addr)},
+		{name: "the list wins over the default", resolver: silent, resolvers: []string{srv.addr}, target: "up.example",
+			class: ClassOK, detail: "1 answer from " + q(srv.addr)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probers := NewProbers(ProberOptions{Resolver: tt.resolver})
+			spec := ProbeSpec{Kind: "dns", Target: tt.target, Resolvers: tt.resolvers, MinAnswers: tt.min}
+			timeout := probeTimeout
+			if tt.short {
+				timeout = shortTimeout
+			}
+			checkResult(t, runProbe(t, probers, spec, timeout), tt.class, tt.detail)
+		})
+	}
+}
+
+// zoneResolver answers like a recursive resolver that knows these zones:
+//
+//	zone.test.    NS ns1.zone.test. and ns2.zone.test., glue 127.0.0.1
+//	noglue.test.  NS ns.noglue.test. without glue; ns.noglue.test. A 127.0.0.1
+//	noaddr.test.  NS ns.noaddr.test., a name without an address
+//	broken.test.  SERVFAIL
+//
+// Other names under zone.test. exist but hold no NS records; anything else
+// is NXDOMAIN.
+func zoneResolver(w dns.ResponseWriter, q *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.RecursionAvailable = true
+	question := q.Question[0]
+	hdr := func(name string, rrtype uint16) dns.RR_Header {
+		return dns.RR_Header{Name: name, Rrtype: rrtype, Class: dns.ClassINET, Ttl: 60}
+	}
+	ns := func(zone string, names ...string) {
+		for _, n := range names {
+			m.Answer = append(m.Answer, &dns.NS{Hdr: hdr(zone, dns.TypeNS), Ns: n})
+		}
+	}
+	a := func(name string) dns.RR { return &dns.A{Hdr: hdr(name, dns.TypeA), A: net.IPv4(127, 0, 0, 1)} }
+	switch name := question.Name; {
+	case question.Qtype == dns.TypeNS && name == "zone.test.":
+		ns(name, "ns1.zone.test.", "ns2.zone.test.")
+		m.Extra = append(m.Extra, a("ns1.zone.test."), a("ns2.zone.test."))
+	case question.Qtype == dns.TypeNS && name == "noglue.test.":
+		ns(name, "ns.noglue.test.")
+	case question.Qtype == dns.TypeNS && name == "noaddr.test.":
+		ns(name, "ns.noaddr.test.")
+	case question.Qtype == dns.TypeA && name == "ns.noglue.test.":
+		m.Answer = append(m.Answer, a(name))
+	case name == "broken.test.":
+		m.Rcode = dns.RcodeServerFailure
+	case strings.HasSuffix(name, ".zone.test."), name == "ns.noaddr.test.":
+	default:
+		m.Rcode = dns.RcodeNameError
+	}
+	w.WriteMsg(m)
+}
+
+// zoneServer is an authoritative server for zone.test. and noglue.test. It
+// answers A records with authority, NXDOMAIN for names it does not hold,
+// and counts the queries that asked it to recurse.
+type zoneServer struct {
+	recursive atomic.Int32
+}
+
+func (s *zoneServer) answer(w dns.ResponseWriter, q *dns.Msg) {
+	if q.RecursionDesired {
+		s.recursive.Add(1)
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.Authoritative = true
+	question := q.Question[0]
+	switch question.Name {
+	case "zone.test.", "www.zone.test.", "noglue.test.":
+		m.Answer = append(m.Answer, &dns.A{
+			Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+			A:   net.IPv4(192, 0, 2, 10),
+		})
+	default:
+		m.Rcode = dns.RcodeNameError
+	}
+	w.WriteMsg(m)
+}
+
+func TestDNSAuthoritative(t *testing.T) {
+	resolver := serveDNS(t, dns.HandlerFunc(zoneResolver))
+	zone := &zoneServer{}
+	authPort := port(t, serveDNS(t, dns.HandlerFunc(zone.answer)))
+	silentPort := port(t, blackhole(t))
+	silent := blackhole(t)
+	q := regexp.QuoteMeta
+	tests := []struct {
+		name      string
+		target    string
+		resolvers []string // spec.Resolvers; default ProberOptions.Resolver = resolver
+		authPort  int
+		short     bool // the probe is expected to time out
+		class     Class
+		detail    string // regular expression
+	}{
+		{name: "zone apex", target: "zone.test", class: ClassOK, detail: "1 answer from ns1.zone.test"},
+		{name: "below the apex", target: "www.zone.test", class: ClassOK, detail: "1 answer from ns1.zone.test"},
+		{name: "no glue", target: "noglue.test", class: ClassOK, detail: "1 answer from ns.noglue.test"},
+		{name: "first of the resolvers", target: "zone.test", resolvers: []string{resolver, silent},
+			class: ClassOK, detail: "1 answer from ns1.zone.test"},
+		{name: "name missing from the zone", target: "missing.zone.test",
+			class: ClassDNSNXDomain, detail: "NXDOMAIN from ns1.zone.test, ns2.zone.test"},
+		{name: "name servers silent", target: "zone.test", authPort: silentPort, short: true,
+			class: ClassDNSTimeout, detail: "timeout after " + durationRE + " from ns1.zone.test, ns2.zone.test"},
+		{name: "NS lookup fails", target: "broken.test",
+			class: ClassDNSServFail, detail: "NS lookup: SERVFAIL from " + q(resolver)},
+		{name: "resolver silent", target: "zone.test", resolvers: []string{silent}, short: true,
+			class: ClassDNSTimeout, detail: "NS lookup: timeout after " + durationRE + " from " + q(silent)},
+		{name: "no zone", target: "nothing.example",
+			class: ClassDNSServFail, detail: "no name servers found for nothing.example"},
+		{name: "name servers without address", target: "noaddr.test",
+			class: ClassDNSServFail, detail: "no address for the name servers of noaddr.test"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probers := NewProbers(ProberOptions{Resolver: resolver, AuthoritativePort: cmp.Or(tt.authPort, authPort)})
+			spec := ProbeSpec{Kind: "dns", Target: tt.target, Resolvers: tt.resolvers, Authoritative: true}
+			timeout := probeTimeout
+			if tt.short {
+				timeout = shortTimeout
+			}
+			checkResult(t, runProbe(t, probers, spec, timeout), tt.class, tt.detail)
+		})
+	}
+	if n := zone.recursive.Load(); n > 0 {
+		t.Errorf("%d queries to the authoritative server asked for recursion", n)
+	}
+}
+
+// port is the port number of a host:port address.
+func port(t testing.TB, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDNSVerdict(t *testing.T) {
+	ok := func(server string) answer { return answer{ClassOK, "1 answer", server} }
+	fail := func(class Class, what, server string) answer { return answer{class, what, server} }
+	tests := []struct {
+		name    string
+		answers []answer
+		class   Class
+		detail  string
+	}{
+		{"one good", []answer{ok("a")}, ClassOK, "1 answer from a"},
+		{"one bad", []answer{fail(ClassDNSNXDomain, "NXDOMAIN", "a")}, ClassDNSNXDomain, "NXDOMAIN from a"},
+		{"first good named", []answer{fail(ClassDNSServFail, "SERVFAIL", "a"), ok("b"), ok("c")}, ClassOK, "1 answer from b (1 of 3 failed)"},
+		{"majority", []answer{
+			fail(ClassDNSServFail, "SERVFAIL", "a"),
+			fail(ClassDNSTimeout, "timeout after 8s", "b"),
+			fail(ClassDNSTimeout, "timeout after 8s", "c"),
+		}, ClassDNSTimeout, "SERVFAIL from a; timeout after 8s from b, c"},
+		{"first to the top count among equals", []answer{
+			fail(ClassDNSServFail, "SERVFAIL", "a"),
+			fail(ClassDNSTimeout, "timeout after 8s", "b"),
+			fail(ClassDNSTimeout, "timeout after 8s", "c"),
+			fail(ClassDNSServFail, "REFUSED", "d"),
+		}, ClassDNSTimeout, "SERVFAIL from a; timeout after 8s from b, c; REFUSED from d"},
+		{"one server named once", []answer{
+			fail(ClassDNSTimeout, "timeout after 8s", "a.ns"),
+			fail(ClassDNSTimeout, "timeout after 8s", "a.ns"),
+			fail(ClassDNSTimeout, "timeout after 8s", "b.ns"),
+		}, ClassDNSTimeout, "timeout after 8s from a.ns, b.ns"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			class, detail := verdict(tt.answers)
+			if class != tt.class || detail != tt.detail {
+				t.Errorf("verdict = %s %q, want %s %q", class, detail, tt.class, tt.detail)
+			}
+		})
+	}
 }

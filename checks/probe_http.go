@@ -67,17 +67,9 @@ func (h *httpCheck) run(ctx context.Context, spec ProbeSpec, start time.Time) (C
 	if method == "" {
 		method = http.MethodGet
 	}
-	req, err := http.NewRequestWithContext(ctx, method, spec.Target, nil)
+	req, err := h.newRequest(ctx, method, spec.Target, spec.Headers)
 	if err != nil {
 		return ClassHTTPUnexpected, "invalid request: " + errText(err)
-	}
-	req.Header.Set("User-Agent", h.userAgent)
-	for k, v := range spec.Headers {
-		req.Header.Set(k, v)
-	}
-	// Go sends req.Host, never a Host header from the map.
-	if host := req.Header.Get("Host"); host != "" {
-		req.Host = host
 	}
 	client := h.direct
 	if spec.FollowRedirects {
@@ -89,6 +81,7 @@ func (h *httpCheck) run(ctx context.Context, spec ProbeSpec, start time.Time) (C
 	}
 	defer resp.Body.Close()
 	if !accepted(resp.StatusCode, spec.Status) {
+		reportThrottle(ctx, resp)
 		return statusFailure(resp)
 	}
 	limit := spec.MaxBytes
@@ -104,6 +97,23 @@ func (h *httpCheck) run(ctx context.Context, spec ProbeSpec, start time.Time) (C
 		return ClassBodyMismatch, detail
 	}
 	return ClassOK, fmt.Sprintf("HTTP %d", resp.StatusCode)
+}
+
+// newRequest is a request with the probes' User-Agent and the spec's headers.
+func (h *httpCheck) newRequest(ctx context.Context, method, target string, headers map[string]string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", h.userAgent)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	// Go sends req.Host, never a Host header from the map.
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	return req, nil
 }
 
 // accepted reports whether code is one of want, or a 2xx when want is empty.

@@ -12,14 +12,7 @@ func tcpCheck(d *net.Dialer) check {
 	return func(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string) {
 		conn, err := d.DialContext(ctx, "tcp", spec.Target)
 		if err != nil {
-			if class, detail, ok := connFailure(ctx, err, start); ok {
-				return class, detail
-			}
-			if isTimeout(ctx, err) {
-				return ClassTCPTimeout, "connect " + ended(ctx, start)
-			}
-			// Unreachable hosts and networks refuse us as surely as a RST.
-			return ClassTCPRefused, errText(err)
+			return dialFailure(ctx, err, start)
 		}
 		conn.Close() // a failed close says nothing about the service
 		return ClassOK, "connected to " + conn.RemoteAddr().String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 )
 
@@ -64,12 +66,18 @@ type dnsServer struct {
 func startDNS(t testing.TB) *dnsServer {
 	t.Helper()
 	s := &dnsServer{}
+	s.addr = serveDNS(t, dns.HandlerFunc(s.answer))
+	return s
+}
+
+// serveDNS runs handler over UDP and TCP on one port of 127.0.0.1 until the
+// test ends and returns the address.
+func serveDNS(t testing.TB, handler dns.Handler) string {
+	t.Helper()
 	l, pc := listenSamePort(t)
-	s.addr = l.Addr().String()
-	handler := dns.HandlerFunc(s.answer)
 	serve(t, &dns.Server{Listener: l, Handler: handler})
 	serve(t, &dns.Server{PacketConn: pc, Handler: handler})
-	return s
+	return l.Addr().String()
 }
 
 // listenSamePort binds TCP on a free port and UDP on the same one, retrying
@@ -251,9 +259,44 @@ func TestProbersFillResult(t *testing.T) {
 	if r.Probe != spec.Name || r.Kind != spec.Kind || r.Target != spec.Target {
 		t.Errorf("result names %q/%q/%q, want %q/%q/%q", r.Probe, r.Kind, r.Target, spec.Name, spec.Kind, spec.Target)
 	}
-	for _, kind := range []string{"http", "dns", "tcp"} {
+	for _, kind := range []string{"http", "dns", "tcp", "tls", "websocket"} {
 		if probers[kind] == nil {
 			t.Errorf("no prober for %q", kind)
 		}
+	}
+}
+
+// TestReportThrottle checks that http and websocket probes tell the Monitor
+// when a host answers 403 or 429, with the Retry-After it sent, and only then.
+func TestReportThrottle(t *testing.T) {
+	srv := httptest.NewServer(newWSSite(t, make(chan int, 1)))
+	t.Cleanup(srv.Close)
+	probers := NewProbers(ProberOptions{HTTPClient: srv.Client()})
+	host := srv.Listener.Addr().String()
+	none := []string(nil)
+	tests := []struct {
+		name string
+		spec ProbeSpec
+		want []string // Retry-After of each report
+	}{
+		{"http 429", ProbeSpec{Kind: "http", Target: "http://" + host + "/429"}, []string{"30"}},
+		{"http 403", ProbeSpec{Kind: "http", Target: "http://" + host + "/403"}, []string{""}},
+		{"http 403 accepted", ProbeSpec{Kind: "http", Target: "http://" + host + "/403", Status: []int{403}}, none},
+		{"http 503", ProbeSpec{Kind: "http", Target: "http://" + host + "/503"}, none},
+		{"http login wall", ProbeSpec{Kind: "http", Target: "http://" + host + "/login"}, none},
+		{"websocket 429", ProbeSpec{Kind: "websocket", Target: "ws://" + host + "/429"}, []string{"30"}},
+		{"websocket 403", ProbeSpec{Kind: "websocket", Target: "ws://" + host + "/chat"}, []string{""}},
+		{"websocket 503", ProbeSpec{Kind: "websocket", Target: "ws://" + host + "/503"}, none},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			ctx, cancel := context.WithTimeout(t.Context(), probeTimeout)
+			defer cancel()
+			probers[tt.spec.Kind](withThrottleHook(ctx, func(ra string) { got = append(got, ra) }), tt.spec)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("reports (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -27,8 +27,8 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // other kinds must be empty.
 type ProbeSpec struct {
 	Name    string   `yaml:"name"`
-	Kind    string   `yaml:"kind"`   // http, dns or tcp
-	Target  string   `yaml:"target"` // URL (http), DNS name (dns), host:port (tcp)
+	Kind    string   `yaml:"kind"`   // http, dns, tcp, tls or websocket
+	Target  string   `yaml:"target"` // URL (http), DNS name (dns), host:port (tcp, tls), ws:// or wss:// URL (websocket)
 	Timeout Duration `yaml:"timeout,omitempty"`
 
 	// http
@@ -38,12 +38,22 @@ type ProbeSpec struct {
 	JSON            map[string]string `yaml:"json,omitempty"`             // dotted path -> expected value, e.g. error.type: OAuthException
 	MaxBytes        int64             `yaml:"max_bytes,omitempty"`        // body read limit; default 64 KiB
 	FollowRedirects bool              `yaml:"follow_redirects,omitempty"` // default: a redirect is the answer
-	Headers         map[string]string `yaml:"headers,omitempty"`
+	Headers         map[string]string `yaml:"headers,omitempty"`          // http and websocket (Origin, for one)
 
 	// dns
 	Resolver   string `yaml:"resolver,omitempty"`    // host:port; default the system's first nameserver
 	Record     string `yaml:"record,omitempty"`      // A (default), AAAA, NS, CNAME, TXT
 	MinAnswers int    `yaml:"min_answers,omitempty"` // default 1
+	// Resolvers are several servers (host:port) asked at once instead of
+	// Resolver: the probe fails only when every one of them fails.
+	Resolvers []string `yaml:"resolvers,omitempty"`
+	// Authoritative asks the zone's own name servers, without recursion,
+	// instead of a resolver, which may answer from its cache for hours
+	// after they stopped answering.
+	Authoritative bool `yaml:"authoritative,omitempty"`
+
+	// tls
+	ServerName string `yaml:"server_name,omitempty"` // SNI and the name the certificate must have; default the target's host
 }
 
 // Service is one watched product.
@@ -52,6 +62,9 @@ type Service struct {
 	Name    string      `yaml:"name"`
 	Aliases []string    `yaml:"aliases,omitempty"`
 	Probes  []ProbeSpec `yaml:"probes"`
+	// Official lists the metastatus.com products (org ids) whose status
+	// counts as evidence about this service.
+	Official []string `yaml:"official,omitempty"`
 }
 
 // Thresholds tune Decide. Defaults live in the embedded catalog.
@@ -66,4 +79,11 @@ type Thresholds struct {
 	Recheck Duration `yaml:"recheck"`
 	// RoundTimeout bounds a whole round, re-checks included.
 	RoundTimeout Duration `yaml:"round_timeout"`
+	// WeakFor is how long weak evidence (one probe of several failing, or
+	// reports from people alone, or Meta's own "minor" alone) must last
+	// before it is announced; strong evidence needs only DownAfter rounds.
+	WeakFor Duration `yaml:"weak_for"`
+	// GroupWindow is how close together several services must fail, with
+	// the same failure class, to be one Meta-wide incident.
+	GroupWindow Duration `yaml:"group_window"`
 }

@@ -50,12 +50,16 @@ type Result struct {
 // State is a service's externally visible condition.
 type State string
 
-// Service states. Unknown is used when the vantage point itself is offline
-// (every control probe failed) and is never announced as an outage.
+// Service states. Only Operational, Degraded and Down are ever announced.
+// Suspected and Recovering are what /status shows while rounds disagree with
+// the announced state but have not confirmed a change yet. Unknown is used
+// when the vantage point itself is offline (every control probe failed).
 const (
 	Operational State = "operational"
+	Suspected   State = "suspected"
 	Degraded    State = "degraded"
 	Down        State = "down"
+	Recovering  State = "recovering"
 	Unknown     State = "unknown"
 )
 
@@ -67,6 +71,10 @@ type Observation struct {
 	// offline and the results say nothing about Meta.
 	ControlOK bool
 	At        time.Time
+	// Official is Meta's own word on the products mapped to this service.
+	Official []OfficialStatus
+	// Reports is what people report about this service.
+	Reports ReportSignal
 }
 
 // Status is a service's persisted detector state. It survives restarts so that
@@ -83,8 +91,21 @@ type Status struct {
 	// (Pending is that verdict); it resets when a round agrees with Announced.
 	Pending State `json:"pending,omitempty"`
 	Streak  int   `json:"streak,omitempty"`
-	// Evidence is the failing results of the last round (empty when clean).
-	Evidence []Result `json:"evidence,omitempty"`
+	// Strong says whether the last round's trouble was strong evidence;
+	// StreakStart is when the pending streak began. Weak evidence must last
+	// Thresholds.WeakFor before it is announced.
+	Strong      bool      `json:"strong,omitempty"`
+	StreakStart time.Time `json:"streak_start,omitzero"`
+	// Evidence is the failing results of the last round (empty when clean);
+	// Official and Reports the other kinds of evidence of that round.
+	Evidence []Result     `json:"evidence,omitempty"`
+	Official string       `json:"official,omitempty"`
+	Reports  ReportSignal `json:"reports,omitzero"`
+	// Class is the dominant failure class since the announced state went
+	// bad, and BadSince when that was: services failing together with the
+	// same class are one Meta-wide incident.
+	Class    Class     `json:"class,omitempty"`
+	BadSince time.Time `json:"bad_since,omitzero"`
 	// LastCheck is when the service was last probed.
 	LastCheck time.Time `json:"last_check"`
 }
@@ -96,6 +117,12 @@ type Transition struct {
 	From, To State
 	At       time.Time
 	Evidence []Result
+	Official string       // Meta's wording, when it was part of the evidence
+	Reports  ReportSignal // people's reports at the time
+	Class    Class        // dominant failure class
+	// GroupWith names a service whose open incident this one joins: several
+	// services failing together are one Meta-wide incident.
+	GroupWith string
 }
 
 // Incident is one episode of a service not being operational, from the first
@@ -113,9 +140,14 @@ type Incident struct {
 	End   time.Time `json:"end,omitzero"` // zero while open
 	// Version grows with every change, so a queued notification knows whether
 	// the chat has already seen the latest state.
-	Version  uint64    `json:"version"`
-	Evidence []Result  `json:"evidence,omitempty"` // failing probes when last confirmed bad
-	Updated  time.Time `json:"updated"`
+	Version  uint64       `json:"version"`
+	Evidence []Result     `json:"evidence,omitempty"` // failing probes when last confirmed bad
+	Official string       `json:"official,omitempty"` // Meta's own wording, when it said something
+	Reports  ReportSignal `json:"reports,omitzero"`   // people's reports when last confirmed bad
+	// Group is the id of the first incident of a Meta-wide outage that this
+	// one is part of (its own id when it started one, 0 when alone).
+	Group   uint64    `json:"group,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // Resolved reports whether the incident is over.

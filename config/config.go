@@ -35,6 +35,16 @@ type Limits struct {
 	PaidBroadcast bool `yaml:"paid_broadcast"`
 }
 
+// Official says where and how often Meta's own status page is read.
+type Official struct {
+	// URL is the base of metastatus.com's JSON; empty disables it.
+	URL string `yaml:"url"`
+	// Every is how often it is fetched: it changes in minutes.
+	Every checks.Duration `yaml:"every"`
+	// Timeout bounds one fetch.
+	Timeout checks.Duration `yaml:"timeout"`
+}
+
 // Config is the bot's whole configuration.
 type Config struct {
 	// Schedule is a robfig/cron spec (descriptors such as "@every 30s" included)
@@ -44,6 +54,10 @@ type Config struct {
 	Thresholds checks.Thresholds `yaml:"thresholds"`
 	// Limits are the sending limits.
 	Limits Limits `yaml:"limits"`
+	// Official is Meta's own status page, one kind of evidence.
+	Official Official `yaml:"official"`
+	// Reports tunes when people's reports make a spike.
+	Reports checks.ReportRule `yaml:"reports"`
 	// Control lists probes of non-Meta targets that tell whether this machine
 	// is online. Empty disables the offline guard.
 	Control []checks.ProbeSpec `yaml:"control"`
@@ -139,6 +153,7 @@ func (c *Config) normalize() {
 	for i := range c.Services {
 		s := &c.Services[i]
 		s.Aliases = emptyToNil(s.Aliases)
+		s.Official = emptyToNil(s.Official)
 		s.Probes = normalizeProbes(s.Probes)
 	}
 }
@@ -149,6 +164,7 @@ func normalizeProbes(ps []checks.ProbeSpec) []checks.ProbeSpec {
 		p.Status = emptyToNil(p.Status)
 		p.JSON = emptyMapToNil(p.JSON)
 		p.Headers = emptyMapToNil(p.Headers)
+		p.Resolvers = emptyToNil(p.Resolvers)
 	}
 	return emptyToNil(ps)
 }

@@ -238,13 +238,13 @@ func TestDecodeErrors(t *testing.T) {
 			name: "unknown top-level key",
 			yaml: "schedule: '@every 1m'\nshedule: '@every 2m'\n",
 			want: []place{{2, "shedule"}},
-			msgs: []string{"unknown key (want one of schedule, thresholds, limits, control, services)"},
+			msgs: []string{"unknown key (want one of schedule, thresholds, limits, official, reports, control, services)"},
 		},
 		{
 			name: "unknown key in thresholds",
 			yaml: "thresholds:\n  down_after: 3\n  down: 2\n",
 			want: []place{{3, "thresholds.down"}},
-			msgs: []string{"unknown key (want one of down_after, up_after, recheck, round_timeout)"},
+			msgs: []string{"unknown key (want one of down_after, up_after, recheck, round_timeout, weak_for, group_window)"},
 		},
 		{
 			name: "unknown key in a probe",

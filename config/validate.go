@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ const (
 // idPattern is what a service id may look like: ids are typed in commands
 // and carried in callback data, which Telegram caps at 64 bytes.
 var idPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// orgPattern is what metastatus.com's org ids look like.
+var orgPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
 // Validate reports every mistake in c as *Error values keyed by path, joined
 // with errors.Join when there are several. They carry no file or line:
@@ -63,12 +67,24 @@ func (c Config) problems() []*Error {
 	}{
 		{"thresholds.recheck", c.Thresholds.Recheck},
 		{"thresholds.round_timeout", c.Thresholds.RoundTimeout},
+		{"thresholds.weak_for", c.Thresholds.WeakFor},
+		{"thresholds.group_window", c.Thresholds.GroupWindow},
+		{"reports.window", c.Reports.Window},
+		{"reports.history", c.Reports.History},
+		{"reports.per_user", c.Reports.PerUser},
 	} {
 		if t.d <= 0 {
 			r.add(t.key, "must be a positive duration such as 5s, got %v", time.Duration(t.d))
 		}
 	}
 	r.limits(c.Limits)
+	r.official(c.Official)
+	if c.Reports.Floor < 1 {
+		r.add("reports.floor", "must be at least 1 distinct reporter, got %d", c.Reports.Floor)
+	}
+	if !(c.Reports.Ratio > 0) || math.IsInf(c.Reports.Ratio, 0) {
+		r.add("reports.ratio", "must be a positive number, got %v", c.Reports.Ratio)
+	}
 	roundTimeout := time.Duration(c.Thresholds.RoundTimeout)
 	r.probes("control", c.Control, roundTimeout)
 	r.services(c.Services, roundTimeout)
@@ -100,6 +116,21 @@ func (r *report) limits(l Limits) {
 	}
 }
 
+func (r *report) official(o Official) {
+	if o.URL == "" {
+		return // disabled
+	}
+	if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.add("official.url", "invalid URL %q (want e.g. https://metastatus.com, or empty to disable)", o.URL)
+	}
+	if o.Every <= 0 {
+		r.add("official.every", "must be a positive duration such as 2m, got %v", time.Duration(o.Every))
+	}
+	if o.Timeout <= 0 {
+		r.add("official.timeout", "must be a positive duration such as 10s, got %v", time.Duration(o.Timeout))
+	}
+}
+
 func (r *report) services(ss []checks.Service, roundTimeout time.Duration) {
 	if len(ss) == 0 {
 		r.add("services", "at least one service is required")
@@ -125,6 +156,11 @@ func (r *report) services(ss []checks.Service, roundTimeout time.Duration) {
 		}
 		if len(s.Probes) == 0 {
 			r.add(key+".probes", "at least one probe is required")
+		}
+		for j, org := range s.Official {
+			if !orgPattern.MatchString(org) {
+				r.add(fmt.Sprintf("%s.official[%d]", key, j), "invalid metastatus org id %q (e.g. whatsapp-business-api)", org)
+			}
 		}
 		r.probes(key+".probes", s.Probes, roundTimeout)
 	}
@@ -166,10 +202,12 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		checkTarget = checkURL
 	case "dns":
 		checkTarget = checkDNSName
-	case "tcp":
+	case "tcp", "tls":
 		checkTarget = checkHostPort
+	case "websocket":
+		checkTarget = checkWebSocketURL
 	default:
-		r.add(key+".kind", "unknown probe kind %q (want http, dns or tcp)", p.Kind)
+		r.add(key+".kind", "unknown probe kind %q (want http, dns, tcp, tls or websocket)", p.Kind)
 	}
 	switch {
 	case p.Target == "":
@@ -189,23 +227,28 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		// Which fields belong is unknown when the kind is.
 		return
 	}
+	http, dns, tls, web := []string{"http"}, []string{"dns"}, []string{"tls"}, []string{"http", "websocket"}
 	for _, f := range []struct {
-		name, kind string
-		set        bool
+		name  string
+		kinds []string
+		set   bool
 	}{
-		{"method", "http", p.Method != ""},
-		{"status", "http", len(p.Status) > 0},
-		{"body_contains", "http", p.BodyContains != ""},
-		{"json", "http", len(p.JSON) > 0},
-		{"max_bytes", "http", p.MaxBytes != 0},
-		{"follow_redirects", "http", p.FollowRedirects},
-		{"headers", "http", len(p.Headers) > 0},
-		{"resolver", "dns", p.Resolver != ""},
-		{"record", "dns", p.Record != ""},
-		{"min_answers", "dns", p.MinAnswers != 0},
+		{"method", http, p.Method != ""},
+		{"status", http, len(p.Status) > 0},
+		{"body_contains", http, p.BodyContains != ""},
+		{"json", http, len(p.JSON) > 0},
+		{"max_bytes", http, p.MaxBytes != 0},
+		{"follow_redirects", http, p.FollowRedirects},
+		{"headers", web, len(p.Headers) > 0},
+		{"resolver", dns, p.Resolver != ""},
+		{"record", dns, p.Record != ""},
+		{"min_answers", dns, p.MinAnswers != 0},
+		{"resolvers", dns, len(p.Resolvers) > 0},
+		{"authoritative", dns, p.Authoritative},
+		{"server_name", tls, p.ServerName != ""},
 	} {
-		if f.set && f.kind != p.Kind {
-			r.add(key+"."+f.name, "applies to %s probes only, this one is %s", f.kind, p.Kind)
+		if f.set && !slices.Contains(f.kinds, p.Kind) {
+			r.add(key+"."+f.name, "applies to %s probes only, this one is %s", strings.Join(f.kinds, " and "), p.Kind)
 		}
 	}
 	switch p.Kind {
@@ -223,6 +266,19 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 			if err := checkHostPort(p.Resolver); err != nil {
 				r.add(key+".resolver", "invalid resolver %q: %v", p.Resolver, err)
 			}
+			if len(p.Resolvers) > 0 {
+				r.add(key+".resolvers", "set resolver or resolvers, not both")
+			}
+		}
+		seen := make(map[string]bool, len(p.Resolvers))
+		for j, res := range p.Resolvers {
+			rkey := fmt.Sprintf("%s.resolvers[%d]", key, j)
+			if err := checkHostPort(res); err != nil {
+				r.add(rkey, "invalid resolver %q: %v", res, err)
+			} else if seen[res] {
+				r.add(rkey, "duplicate resolver %q", res)
+			}
+			seen[res] = true
 		}
 		switch p.Record {
 		case "", "A", "AAAA", "NS", "CNAME", "TXT":
@@ -232,11 +288,24 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		if p.MinAnswers < 0 {
 			r.add(key+".min_answers", "must not be negative, got %d", p.MinAnswers)
 		}
+	case "tls":
+		if p.ServerName != "" {
+			if err := checkDNSName(p.ServerName); err != nil {
+				r.add(key+".server_name", "invalid server name %q: %v", p.ServerName, err)
+			}
+		}
 	}
 }
 
 // checkURL accepts absolute http and https URLs with a host.
-func checkURL(s string) error {
+func checkURL(s string) error { return checkSchemeURL(s, "http", "https") }
+
+// checkWebSocketURL accepts absolute ws and wss URLs with a host.
+func checkWebSocketURL(s string) error { return checkSchemeURL(s, "ws", "wss") }
+
+// checkSchemeURL accepts absolute URLs with a host whose scheme is plain
+// or secure.
+func checkSchemeURL(s, plain, secure string) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
@@ -244,8 +313,8 @@ func checkURL(s string) error {
 		}
 		return err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("want an http:// or https:// URL")
+	if u.Scheme != plain && u.Scheme != secure {
+		return fmt.Errorf("want a URL beginning with %s:// or %s://", plain, secure)
 	}
 	if u.Hostname() == "" {
 		return errors.New("the URL has no host")
@@ -280,6 +349,9 @@ func checkDNSName(s string) error {
 // checkHostPort accepts host:port with a DNS name or IP address and a
 // numeric port.
 func checkHostPort(s string) error {
+	if strings.Contains(s, "://") {
+		return errors.New("want host:port, not a URL")
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return errors.New("want host:port")

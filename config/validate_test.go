@@ -34,6 +34,17 @@ func TestValidationRules(t *testing.T) {
 		{"up_after negative", "thresholds:\n  up_after: -1\n", &want{2, "thresholds.up_after", "at least 1"}},
 		{"recheck zero", "thresholds:\n  recheck: 0s\n", &want{2, "thresholds.recheck", "positive duration"}},
 		{"round_timeout negative", "thresholds:\n  round_timeout: -1s\n", &want{2, "thresholds.round_timeout", "positive duration"}},
+		{"weak_for zero", "thresholds:\n  weak_for: 0s\n", &want{2, "thresholds.weak_for", "positive duration"}},
+		{"group_window negative", "thresholds:\n  group_window: -1m\n", &want{2, "thresholds.group_window", "positive duration"}},
+
+		// official status and reports
+		{"official url not a URL", "official:\n  url: metastatus\n", &want{2, "official.url", `invalid URL "metastatus"`}},
+		{"official disabled", "official:\n  url: ''\n  every: 0s\n", nil},
+		{"official every zero", "official:\n  every: 0s\n", &want{2, "official.every", "positive duration"}},
+		{"official org id", "services:\n  - id: x\n    name: X\n    official: [WhatsApp API]\n    probes: [{name: a, kind: tcp, target: 'x:1'}]\n", &want{4, "services[0].official[0]", "invalid metastatus org id"}},
+		{"reports floor zero", "reports:\n  floor: 0\n", &want{2, "reports.floor", "at least 1"}},
+		{"reports ratio negative", "reports:\n  ratio: -2\n", &want{2, "reports.ratio", "positive number"}},
+		{"reports per_user zero", "reports:\n  per_user: 0s\n", &want{2, "reports.per_user", "positive duration"}},
 
 		// limits
 		{"global zero", "limits:\n  global_per_second: 0\n", &want{2, "limits.global_per_second", "positive number"}},
@@ -77,7 +88,7 @@ func TestValidationRules(t *testing.T) {
 			"services:\n  - id: a\n    name: A\n    probes:\n      - {name: p, kind: tcp, target: 'x:1'}\n      - {name: p, kind: tcp, target: 'y:1'}\n",
 			&want{6, "services[0].probes[1].name", `duplicate probe name "p"`},
 		},
-		{"kind unknown", probeDoc("name: p", "kind: ftp", "target: ftp://x/", "resolver: 1.1.1.1:53"), &want{6, "services[0].probes[0].kind", `unknown probe kind "ftp" (want http, dns or tcp)`}},
+		{"kind unknown", probeDoc("name: p", "kind: ftp", "target: ftp://x/", "resolver: 1.1.1.1:53"), &want{6, "services[0].probes[0].kind", `unknown probe kind "ftp" (want http, dns, tcp, tls or websocket)`}},
 		{"target missing", probeDoc("name: p", "kind: dns"), &want{5, "services[0].probes[0].target", "target is required"}},
 		{"http target without scheme", probeDoc("name: p", "kind: http", "target: www.example.com"), &want{7, "services[0].probes[0].target", "http:// or https://"}},
 		{"http target of another scheme", probeDoc("name: p", "kind: http", "target: ftp://example.com/"), &want{7, "services[0].probes[0].target", "http:// or https://"}},
@@ -96,7 +107,7 @@ func TestValidationRules(t *testing.T) {
 		{"resolver on http", probeDoc("name: p", "kind: http", "target: https://example.com/", "resolver: 1.1.1.1:53"), &want{8, "services[0].probes[0].resolver", "applies to dns probes only, this one is http"}},
 		{"status on dns", probeDoc("name: p", "kind: dns", "target: example.com", "status: [200]"), &want{8, "services[0].probes[0].status", "applies to http probes only"}},
 		{"follow_redirects on tcp", probeDoc("name: p", "kind: tcp", "target: example.com:443", "follow_redirects: true"), &want{8, "services[0].probes[0].follow_redirects", "applies to http probes only"}},
-		{"headers on dns", probeDoc("name: p", "kind: dns", "target: example.com", "headers: {Accept: '*/*'}"), &want{8, "services[0].probes[0].headers", "applies to http probes only"}},
+		{"headers on dns", probeDoc("name: p", "kind: dns", "target: example.com", "headers: {Accept: '*/*'}"), &want{8, "services[0].probes[0].headers", "applies to http and websocket probes only, this one is dns"}},
 		{"min_answers on tcp", probeDoc("name: p", "kind: tcp", "target: example.com:443", "min_answers: 2"), &want{8, "services[0].probes[0].min_answers", "applies to dns probes only"}},
 		{"status out of range", probeDoc("name: p", "kind: http", "target: https://example.com/", "status: [200, 99]"), &want{8, "services[0].probes[0].status[1]", "invalid HTTP status 99"}},
 		{"status 600", probeDoc("name: p", "kind: http", "target: https://example.com/", "status:", "  - 600"), &want{9, "services[0].probes[0].status[0]", "invalid HTTP status 600"}},
@@ -105,6 +116,27 @@ func TestValidationRules(t *testing.T) {
 		{"record in lower case", probeDoc("name: p", "kind: dns", "target: example.com", "record: aaaa"), &want{8, "services[0].probes[0].record", "unknown record type"}},
 		{"resolver without port", probeDoc("name: p", "kind: dns", "target: example.com", "resolver: 1.1.1.1"), &want{8, "services[0].probes[0].resolver", "want host:port"}},
 		{"min_answers negative", probeDoc("name: p", "kind: dns", "target: example.com", "min_answers: -1"), &want{8, "services[0].probes[0].min_answers", "must not be negative"}},
+		{"dns resolvers", probeDoc("name: p", "kind: dns", "target: example.com", "resolvers: [1.1.1.1:53, '[2606:4700:4700::1111]:53', dns.google:53]"), nil},
+		{"resolvers entry without port", probeDoc("name: p", "kind: dns", "target: example.com", "resolvers: [1.1.1.1:53, 8.8.8.8]"), &want{8, "services[0].probes[0].resolvers[1]", `invalid resolver "8.8.8.8": want host:port`}},
+		{"resolvers repeated", probeDoc("name: p", "kind: dns", "target: example.com", "resolvers:", "  - 1.1.1.1:53", "  - 1.1.1.1:53"), &want{10, "services[0].probes[0].resolvers[1]", `duplicate resolver "1.1.1.1:53"`}},
+		{"resolver and resolvers", probeDoc("name: p", "kind: dns", "target: example.com", "resolver: 1.1.1.1:53", "resolvers: [8.8.8.8:53]"), &want{9, "services[0].probes[0].resolvers", "set resolver or resolvers, not both"}},
+		{"resolvers on tcp", probeDoc("name: p", "kind: tcp", "target: example.com:53", "resolvers: [1.1.1.1:53]"), &want{8, "services[0].probes[0].resolvers", "applies to dns probes only, this one is tcp"}},
+		{"authoritative", probeDoc("name: p", "kind: dns", "target: facebook.com", "authoritative: true"), nil},
+		{"authoritative with resolvers", probeDoc("name: p", "kind: dns", "target: facebook.com", "authoritative: true", "resolvers: [1.1.1.1:53, 8.8.8.8:53]"), nil},
+		{"authoritative on http", probeDoc("name: p", "kind: http", "target: https://facebook.com/", "authoritative: true"), &want{8, "services[0].probes[0].authoritative", "applies to dns probes only, this one is http"}},
+		{"tls", probeDoc("name: p", "kind: tls", "target: edge-chat.facebook.com:443"), nil},
+		{"tls with server name", probeDoc("name: p", "kind: tls", "target: '157.240.0.1:443'", "server_name: edge-chat.facebook.com"), nil},
+		{"tls target a URL", probeDoc("name: p", "kind: tls", "target: https://edge-chat.facebook.com/"), &want{7, "services[0].probes[0].target", "want host:port"}},
+		{"tls without port", probeDoc("name: p", "kind: tls", "target: edge-chat.facebook.com"), &want{7, "services[0].probes[0].target", "invalid tls target"}},
+		{"tls server name invalid", probeDoc("name: p", "kind: tls", "target: x:443", "server_name: 'a b'"), &want{8, "services[0].probes[0].server_name", `invalid server name "a b"`}},
+		{"server_name on tcp", probeDoc("name: p", "kind: tcp", "target: x:443", "server_name: x"), &want{8, "services[0].probes[0].server_name", "applies to tls probes only, this one is tcp"}},
+		{"status on tls", probeDoc("name: p", "kind: tls", "target: x:443", "status: [200]"), &want{8, "services[0].probes[0].status", "applies to http probes only, this one is tls"}},
+		{"websocket", probeDoc("name: p", "kind: websocket", "target: wss://web.whatsapp.com/ws/chat", "headers: {Origin: 'https://web.whatsapp.com'}"), nil},
+		{"websocket plain", probeDoc("name: p", "kind: websocket", "target: ws://192.0.2.1:8080/"), nil},
+		{"websocket target https", probeDoc("name: p", "kind: websocket", "target: https://web.whatsapp.com/ws/chat"), &want{7, "services[0].probes[0].target", "want a URL beginning with ws:// or wss://"}},
+		{"websocket target without host", probeDoc("name: p", "kind: websocket", "target: 'wss:///ws/chat'"), &want{7, "services[0].probes[0].target", "no host"}},
+		{"http target wss", probeDoc("name: p", "kind: http", "target: wss://web.whatsapp.com/ws/chat"), &want{7, "services[0].probes[0].target", "want a URL beginning with http:// or https://"}},
+		{"status on websocket", probeDoc("name: p", "kind: websocket", "target: wss://x/", "status: [101]"), &want{8, "services[0].probes[0].status", "applies to http probes only, this one is websocket"}},
 		{"timeout negative", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: -1s"), &want{8, "services[0].probes[0].timeout", "must not be negative"}},
 		{"timeout beyond the round", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: 26s"), &want{8, "services[0].probes[0].timeout", "exceeds thresholds.round_timeout (25s)"}},
 		{"timeout equal to the round", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: 25s"), nil},
@@ -154,7 +186,7 @@ schedule: hourly
 	_, err := Parse("bot.yaml", []byte(doc))
 	got := strings.Split(err.Error(), "\n")
 	want := []string{
-		`bot.yaml:12: services[1].probes[0].kind: unknown probe kind "ftp" (want http, dns or tcp)`,
+		`bot.yaml:12: services[1].probes[0].kind: unknown probe kind "ftp" (want http, dns, tcp, tls or websocket)`,
 		`bot.yaml:16: schedule: invalid cron spec "hourly": expected exactly 5 fields, found 1: [hourly]`,
 		// The control probes come from the default, which has no line in
 		// this file, but their timeouts no longer fit the shorter round.

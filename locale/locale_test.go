@@ -223,3 +223,24 @@ func TestBackAfter(t *testing.T) {
 		t.Errorf("BackAfter = %q, want %q", got, want)
 	}
 }
+
+func TestNotificationOtherEvidenceAndMetaWide(t *testing.T) {
+	reports := checks.ReportSignal{Count: 240, Baseline: 2.6, Spike: true, Top: "login", TopShare: 0.764}
+	incs := []checks.Incident{
+		{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute), Group: 7,
+			Official: "WhatsApp Business API: Major outage", Reports: reports},
+		{Service: "instagram", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute), Group: 7},
+	}
+	got := testPrinter().Notification(incs, testNow())
+	want := "⚠️ <b>Meta-wide outage:</b> <b>WhatsApp</b> and <b>Instagram</b>\n\n" +
+		"🔴 <b>WhatsApp is down</b>\nsince 16:15 UTC (1 min so far)\n" +
+		"• Meta says: WhatsApp Business API: Major outage\n" +
+		"• 240 people reported problems in 15 min (usually 3); most: login, 76 %\n\n" +
+		"🔴 <b>Instagram is down</b>\nsince 16:15 UTC (1 min so far)"
+	if got != want {
+		t.Errorf("Notification =\n%s\nwant\n%s", got, want)
+	}
+	if err := localetest.CheckHTML(got); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,6 +1,8 @@
 package locale
 
 import (
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/outagebot/outagebot/checks"
@@ -14,6 +16,9 @@ import (
 // truth. It returns "" for no incidents.
 func (p *Printer) Notification(incs []checks.Incident, now time.Time) string {
 	var lines []string
+	if wide := p.metaWide(incs); wide != "" {
+		lines = append(lines, wide, "")
+	}
 	for i, inc := range incs {
 		if i > 0 {
 			lines = append(lines, "")
@@ -44,8 +49,48 @@ func (p *Printer) incident(inc checks.Incident, now time.Time) []string {
 			markup("since", p.clock(inc.Start, now)),
 			markup("duration", p.duration(now.Sub(inc.Start)))),
 	}
-	return append(lines, p.evidence(inc.Evidence)...)
+	lines = append(lines, p.evidence(inc.Evidence)...)
+	if inc.Official != "" {
+		lines = append(lines, fill(p.t.Official, data("text", clip(inc.Official, maxDetail))))
+	}
+	if inc.Reports.Count > 0 {
+		lines = append(lines, p.reports(inc.Reports))
+	}
+	return lines
 }
+
+// metaWide is the heading of a message about several open incidents of one
+// Meta-wide group, or "".
+func (p *Printer) metaWide(incs []checks.Incident) string {
+	members := map[uint64][]string{}
+	for _, inc := range incs {
+		if inc.Group != 0 && !inc.Resolved() {
+			members[inc.Group] = append(members[inc.Group], inc.Service)
+		}
+	}
+	for _, ids := range members {
+		if len(ids) > 1 {
+			return fill(p.t.MetaWide, markup("services", p.names(ids)))
+		}
+	}
+	return ""
+}
+
+// reports is "• 240 people reported problems in 15 min (usually 3); most:
+// login, 76 %".
+func (p *Printer) reports(r checks.ReportSignal) string {
+	line := fill(p.t.Reports,
+		plain("count", strconv.Itoa(r.Count)),
+		markup("window", p.duration(reportWindow)),
+		plain("usual", strconv.Itoa(int(math.Round(r.Baseline)))))
+	if r.Top != "" {
+		line += fill(p.t.ReportsTop, data("kind", r.Top), plain("share", strconv.Itoa(int(math.Round(r.TopShare*100)))))
+	}
+	return line
+}
+
+// reportWindow is the span the report counts cover (checks.DefaultReportRule).
+var reportWindow = time.Duration(checks.DefaultReportRule().Window)
 
 // BackAfter is the channel's short reply under an incident's post when it is
 // resolved: the edit of the post is silent, this reply is what notifies the

@@ -74,6 +74,12 @@ func (p *Printer) change(c Change, done, already plural) string {
 // unknown renders the names that matched no service, each with the nearest
 // valid name when it looks like a typo, then every valid name.
 func (p *Printer) unknown(names []string) []string {
+	return p.unknownAmong(names, p.t.ValidNames)
+}
+
+// unknownAmong is unknown with valid, the text that lists the valid names,
+// for commands that do not take "all".
+func (p *Printer) unknownAmong(names []string, valid string) []string {
 	if len(names) == 0 {
 		return nil
 	}
@@ -90,7 +96,7 @@ func (p *Printer) unknown(names []string) []string {
 	for i, s := range p.cat.Services() {
 		items[i] = p.serviceNames(s)
 	}
-	return append(lines, fill(p.t.ValidNames, markup("names", strings.Join(items, p.t.ListSep))))
+	return append(lines, fill(valid, markup("names", strings.Join(items, p.t.ListSep))))
 }
 
 // serviceNames is "<code>whatsapp</code> (wa)": the id and the aliases a

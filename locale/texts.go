@@ -48,6 +48,17 @@ type texts struct {
 	Unfollowed  string // plain, {service}
 	ButtonStale string // plain
 
+	// People's reports. Kinds of problem show as their ids (login, media),
+	// which are also what /report accepts.
+	ReportChoose      string // {example}: a service id
+	ReportThanks      string // plain
+	ReportCount       plural // plain: {n}, {service}, {window}, {usual}
+	ReportTop         string // plain: {kind}, {share}: a percentage
+	ReportAlready     string // plain: {service}, {period}
+	ReportUnknownKind string // {kind}, {kinds}, {service}: a service id
+	ValidServices     string // {names}
+	AffectedButton    string // plain, {service}
+
 	ServicesHeader string
 	ServiceLine    string // {icon}, {service}, {state}, {names}
 	ServicesFooter string
@@ -65,6 +76,10 @@ type texts struct {
 
 	OpenSince   string                  // {since}, {duration}
 	Back        string                  // {service}
+	MetaWide    string                  // {services}: heading when several services fail together
+	Official    string                  // {text}: Meta's own wording on its status page
+	Reports     string                  // {count}, {window}, {usual}: people's reports
+	ReportsTop  string                  // {kind}, {share}: appended to Reports
 	BackAfter   string                  // {service}, {duration}: the channel's short reply to its post
 	WasFor      map[checks.State]string // by worst state: {duration}, {time}
 	Evidence    string                  // {probe}, {class}
@@ -112,16 +127,19 @@ func english() texts {
 			"Anyone can ask for /status.",
 		Help: "<b>Commands</b>\n" +
 			"/status: how every service is doing; <code>/status {example}</code> for details\n" +
+			"/report: tell me a service fails for you, e.g. <code>/report {example} login</code>; " +
+			"the problems I count are login, messages, media, app and web\n" +
 			"/services: the services I watch and the names they go by\n" +
 			"/subscribe: get alerts, e.g. <code>/subscribe wa ig</code> or <code>/subscribe all</code>; " +
 			"alone, it shows a list to tap\n" +
 			"/unsubscribe: stop alerts, e.g. <code>/unsubscribe threads</code> or <code>/unsubscribe all</code>\n" +
 			"/list: what this chat follows\n" +
 			"/help: this message\n\n" +
-			"In groups anyone may ask for the status; only admins change what the group follows.",
+			"In groups anyone may ask for the status or report a problem; only admins change what the group follows.",
 		Commands: map[string]string{
 			"start":       "Welcome and how to use the bot",
 			"status":      "Current state of every service",
+			"report":      "Report a problem with a service",
 			"services":    "Services watched and their names",
 			"subscribe":   "Get alerts for a service",
 			"unsubscribe": "Stop alerts for a service",
@@ -164,6 +182,19 @@ func english() texts {
 		Unfollowed:  "No longer following {service}",
 		ButtonStale: "This button is out of date. Send /subscribe for a fresh list.",
 
+		ReportChoose: "🙋 Which service is giving you trouble? Tap it to report it. " +
+			"To say what fails, send e.g. <code>/report {example} login</code>.",
+		ReportThanks: "Thanks — counted.",
+		ReportCount: plural{
+			One:   "{n} person reported {service} problems in the last {window} (usually {usual}).",
+			Other: "{n} people reported {service} problems in the last {window} (usually {usual}).",
+		},
+		ReportTop:         "Most reports: {kind}, {share} %.",
+		ReportAlready:     "You already reported {service} in the last {period}.",
+		ReportUnknownKind: "❓ I don't know the problem “{kind}”. I count {kinds}, e.g. <code>/report {service} login</code>.",
+		ValidServices:     "Valid names: {names}.",
+		AffectedButton:    "🙋 I'm affected: {service}",
+
 		ServicesHeader: "<b>Services I watch</b>",
 		ServiceLine:    "{icon} <b>{service}</b>: {state}. Names: {names}",
 		ServicesFooter: "Follow one with /subscribe and any of its names.",
@@ -189,9 +220,13 @@ func english() texts {
 			checks.Unknown:     "{service}: status unknown",
 		},
 
-		OpenSince: "since {since} ({duration} so far)",
-		Back:      "{service} is back",
-		BackAfter: "✅ <b>{service} is back</b> after {duration}",
+		OpenSince:  "since {since} ({duration} so far)",
+		Back:       "{service} is back",
+		MetaWide:   "⚠️ <b>Meta-wide outage:</b> {services}",
+		Official:   "• Meta says: {text}",
+		Reports:    "• {count} people reported problems in {window} (usually {usual})",
+		ReportsTop: "; most: {kind}, {share} %",
+		BackAfter:  "✅ <b>{service} is back</b> after {duration}",
 		WasFor: map[checks.State]string{
 			checks.Degraded: "was degraded for {duration}, back since {time}",
 			checks.Down:     "was down for {duration}, back since {time}",

@@ -156,6 +156,11 @@ func applyTransition(tx *bbolt.Tx, t checks.Transition) (checks.Incident, bool, 
 			return checks.Incident{}, false, fmt.Errorf("allocate incident id: %w", err)
 		}
 		inc = checks.Incident{ID: id, Service: t.Service, Start: t.At}
+		if t.GroupWith != "" {
+			if inc.Group, err = joinGroup(tx, t.GroupWith, id); err != nil {
+				return checks.Incident{}, false, err
+			}
+		}
 	}
 	inc.State = t.To
 	if severity(t.To) > severity(inc.Worst) {
@@ -165,6 +170,12 @@ func applyTransition(tx *bbolt.Tx, t checks.Transition) (checks.Incident, bool, 
 	inc.Updated = t.At
 	if len(t.Evidence) > 0 {
 		inc.Evidence = t.Evidence
+	}
+	if t.Official != "" {
+		inc.Official = t.Official
+	}
+	if t.Reports.Count > 0 {
+		inc.Reports = t.Reports
 	}
 
 	id := u64Key(inc.ID)
@@ -188,6 +199,62 @@ func applyTransition(tx *bbolt.Tx, t checks.Transition) (checks.Incident, bool, 
 		return checks.Incident{}, false, fmt.Errorf("add incident %d to the history: %w", inc.ID, err)
 	}
 	return inc, true, nil
+}
+
+// joinGroup adds incident id to the Meta-wide group led by service's open
+// incident, making that incident a group if it was alone, and returns the
+// group's id. With no open incident to join, id stays alone (0).
+func joinGroup(tx *bbolt.Tx, service string, id uint64) (uint64, error) {
+	lead, ok, err := openIncident(tx, service)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if lead.Group == 0 {
+		lead.Group = lead.ID
+		if err := putJSON(bucket(tx, bucketIncidents), u64Key(lead.ID), lead); err != nil {
+			return 0, fmt.Errorf("make incident %d a group: %w", lead.ID, err)
+		}
+		if err := addToGroup(tx, lead.ID, lead.ID); err != nil {
+			return 0, err
+		}
+	}
+	return lead.Group, addToGroup(tx, lead.Group, id)
+}
+
+func addToGroup(tx *bbolt.Tx, group, id uint64) error {
+	members, err := bucket(tx, bucketGroups).CreateBucketIfNotExists(u64Key(group))
+	if err != nil {
+		return fmt.Errorf("create group %d: %w", group, err)
+	}
+	if err := members.Put(u64Key(id), nil); err != nil {
+		return fmt.Errorf("add incident %d to group %d: %w", id, group, err)
+	}
+	return nil
+}
+
+// GroupIncidents returns the incidents of a Meta-wide group, by id.
+func (db *DB) GroupIncidents(group uint64) ([]checks.Incident, error) {
+	var incs []checks.Incident
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		members := bucket(tx, bucketGroups).Bucket(u64Key(group))
+		if members == nil {
+			return nil
+		}
+		return members.ForEach(func(k, _ []byte) error {
+			inc, ok, err := getIncident(tx, binary.BigEndian.Uint64(k))
+			if err != nil {
+				return err
+			}
+			if ok {
+				incs = append(incs, inc)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list incidents of group %d: %w", group, err)
+	}
+	return incs, nil
 }
 
 // severity orders states so that Worst can keep the most severe one.

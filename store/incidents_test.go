@@ -258,3 +258,44 @@ func TestCommitEdgeTransitions(t *testing.T) {
 		})
 	}
 }
+
+func TestCommitGroupsMetaWideOutage(t *testing.T) {
+	db, path := openTest(t)
+	down := func(service, with string) checks.Transition {
+		return checks.Transition{Service: service, From: checks.Operational, To: checks.Down, At: t0,
+			Evidence: servfail, Class: checks.ClassDNSServFail, GroupWith: with,
+			Official: "WhatsApp Business API: Major outage", Reports: checks.ReportSignal{Count: 40, Spike: true}}
+	}
+	if err := db.Commit(nil, []checks.Transition{down("facebook", ""), down("instagram", "facebook")}, true); err != nil {
+		t.Fatal(err)
+	}
+	// A later one joins the same group; one with no open lead stays alone.
+	if err := db.Commit(nil, []checks.Transition{down("whatsapp", "instagram"), down("threads", "messenger")}, true); err != nil {
+		t.Fatal(err)
+	}
+	db = reopen(t, db, path)
+	lead, ok, err := db.OpenIncident("facebook")
+	if err != nil || !ok {
+		t.Fatalf("facebook's incident: %v, %v", ok, err)
+	}
+	group, err := db.GroupIncidents(lead.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, inc := range group {
+		if inc.Group != lead.ID {
+			t.Errorf("incident of %s has group %d, want %d", inc.Service, inc.Group, lead.ID)
+		}
+		if inc.Official == "" || inc.Reports.Count != 40 {
+			t.Errorf("incident of %s lost its evidence: %+v", inc.Service, inc)
+		}
+		got = append(got, inc.Service)
+	}
+	if diff := cmp.Diff([]string{"facebook", "instagram", "whatsapp"}, got); diff != "" {
+		t.Errorf("group members (-want +got):\n%s", diff)
+	}
+	if alone, _, _ := db.OpenIncident("threads"); alone.Group != 0 {
+		t.Errorf("threads joined group %d without a lead to join", alone.Group)
+	}
+}

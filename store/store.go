@@ -28,7 +28,7 @@ const defaultTimeout = 2 * time.Second
 
 // Top-level buckets, all created by Open.
 const (
-	bucketMeta          = "meta"          // keySchema, keyOffset
+	bucketMeta          = "meta"          // keySchema, keyOffset, keyReportSalt
 	bucketChats         = "chats"         // chatKey -> Chat JSON
 	bucketChatServices  = "chat_services" // chatKey + service -> nothing
 	bucketServiceChats  = "service_chats" // service -> nested bucket: chatKey -> nothing
@@ -37,7 +37,8 @@ const (
 	bucketOpenIncidents = "open"          // service -> id of its open incident
 	bucketHistory       = "history"       // service -> nested bucket: id -> nothing
 	bucketOutbox        = "outbox"        // outboxKey -> []Mark JSON
-	bucketChannelPosts  = "channel_posts" // incident id -> ChannelPost JSON
+	bucketChannelPosts  = "channel_posts" // incident or group id -> ChannelPost JSON
+	bucketGroups        = "groups"        // group id -> nested bucket: incident id -> nothing
 )
 
 // Keys in bucketMeta.
@@ -97,7 +98,8 @@ func initialize(tx *bbolt.Tx) error {
 	}
 	for _, name := range []string{
 		bucketMeta, bucketChats, bucketChatServices, bucketServiceChats, bucketStatuses,
-		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox, bucketChannelPosts,
+		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox, bucketChannelPosts, bucketGroups,
+		bucketReports, bucketReporters,
 	} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
@@ -106,7 +108,7 @@ func initialize(tx *bbolt.Tx) error {
 	if err := bucket(tx, bucketMeta).Put([]byte(keySchema), u64Key(schemaVersion)); err != nil {
 		return fmt.Errorf("write schema version: %w", err)
 	}
-	return nil
+	return initReportSalt(tx)
 }
 
 // Close releases the database file and its lock.
