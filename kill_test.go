@@ -21,10 +21,10 @@ import (
 )
 
 // inFlightBound is how many notifications one SIGKILL may cause to be sent
-// twice: the sender keeps at most this many sends in flight plus sent but not
-// yet acknowledged, and only those can be repeated after a restart. Keep it
-// equal to the sender's own bound.
-const inFlightBound = 16
+// twice: the messages sent but not yet acknowledged on disk, which the
+// Sender bounds by its Workers: ceil(0.15 × 1000/s) = 150 at this test's
+// paid-broadcast rate (see bot.SenderOptions.Workers).
+const inFlightBound = 150
 
 // The kill test's fan-out: private chats 1..killPrivates, groups
 // -1001..-(1000+killGroups), and the channel.

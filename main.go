@@ -7,6 +7,8 @@
 //	outagebot [run]   start the bot (TELEGRAM_TOKEN required)
 //	outagebot check   probe every service once and print a table
 //	outagebot config  print the effective configuration as YAML
+//	outagebot replay [-v] FILE…
+//	                  run the detector over recorded outages and score it
 package main
 
 import (
@@ -26,13 +28,14 @@ import (
 
 	"github.com/outagebot/outagebot/bot"
 	"github.com/outagebot/outagebot/config"
+	"github.com/outagebot/outagebot/replay"
 )
 
 // Exit codes, part of the public contract (DESIGN.md).
 const (
 	exitOK      = 0
-	exitFailed  = 1 // run: a fatal error; check: some service degraded or down
-	exitUsage   = 2 // usage or configuration error
+	exitFailed  = 1 // run: a fatal error; check: some service degraded or down; replay: a target missed
+	exitUsage   = 2 // usage, configuration or trace error
 	exitUnknown = 3 // check: the control probes failed, so nothing is known
 )
 
@@ -63,9 +66,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "run", "check", "config":
+	case "run", "check", "config", "replay":
 	default:
-		fmt.Fprintf(stderr, "outagebot: unknown command %q (want run, check or config)\n", cmd)
+		fmt.Fprintf(stderr, "outagebot: unknown command %q (want run, check, config or replay)\n", cmd)
 		return exitUsage
 	}
 
@@ -88,13 +91,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.StringVar(&s.db, "db", s.db, "database file (env OUTAGEBOT_DB)")
 		fs.StringVar(&s.channel, "channel", s.channel, "announcement channel, @name or -100… id (env OUTAGEBOT_CHANNEL)")
 	}
+	verbose := false
+	if cmd == "replay" {
+		fs.BoolVar(&verbose, "v", false, "print every transition, even of long traces")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case cmd == "replay" && fs.NArg() == 0:
+		fmt.Fprintln(stderr, "usage: outagebot replay [-v] FILE…")
+		return exitUsage
+	case cmd != "replay" && fs.NArg() > 0:
 		fmt.Fprintf(stderr, "outagebot %s: unexpected arguments %q\n", cmd, fs.Args())
 		return exitUsage
 	}
@@ -122,6 +133,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "check":
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 		return check(ctx, cfg, stdout, log)
+	case "replay":
+		return replayTraces(ctx, cfg, fs.Args(), verbose, stdout, stderr, level)
 	}
 	if s.token == "" {
 		fmt.Fprintln(stderr, "outagebot: TELEGRAM_TOKEN is not set (get one from @BotFather)")
@@ -130,6 +143,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := slog.New(slog.NewTextHandler(bot.RedactWriter(stderr, s.token), &slog.HandlerOptions{Level: level}))
 	if err := serve(ctx, s, cfg, log); err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 		log.Error("outagebot stopped", "err", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// replayTraces is `outagebot replay`: it runs the detector configured by cfg
+// over each trace file and prints how it did. It returns 0 when every trace
+// meets its targets, 1 when one does not, and 2 when a trace cannot be read.
+func replayTraces(ctx context.Context, cfg config.Config, files []string, verbose bool, stdout, stderr io.Writer, level slog.Level) int {
+	// The watcher logs each transition at info level, which stdout already
+	// shows; only its warnings are worth stderr.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: max(level, slog.LevelWarn)}))
+	pass, err := replay.Files(ctx, files, replay.FromConfig(cfg, log), verbose, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "outagebot replay: %v\n", err)
+		if ctx.Err() != nil {
+			return exitFailed // interrupted, not a bad trace
+		}
+		return exitUsage
+	}
+	if !pass {
 		return exitFailed
 	}
 	return exitOK

@@ -201,6 +201,18 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Contains(all[1].Plain()+down, "Instagram") {
 		t.Errorf("healthy Instagram was announced: %q", down)
 	}
+	// Under the alert, one tap reports being affected.
+	alert := all[2]
+	if !strings.Contains(string(alert.ReplyMarkup), `aff|whatsapp`) {
+		t.Errorf("alert has no \"I'm affected\" button: %s", alert.ReplyMarkup)
+	}
+	tg.PressButton(dm, user, alert.ID, "\faff|whatsapp")
+	if err := tg.Wait(ctx, func(s *bottest.Server) bool { return len(s.Calls("answerCallbackQuery")) == 1 }); err != nil {
+		t.Fatalf("button press not answered: %v", err)
+	}
+	if got := tg.Calls("answerCallbackQuery")[0].Param("text"); !strings.Contains(got, "WhatsApp") {
+		t.Errorf("answer to the button = %q, want it to confirm the WhatsApp report", got)
+	}
 
 	// It recovers: the subscriber hears it with how long it was down; the
 	// channel's post is edited in place and answered by a short reply.

@@ -45,7 +45,7 @@ func (e *evidence) observe(ctx context.Context, services []string) []checks.Obse
 				obs[i].Official = append(obs[i].Official, s)
 			}
 		}
-		buckets, err := e.reports.ReportBuckets(svc.ID, e.rule.Since(now), now)
+		buckets, err := e.reports.ReportBuckets(svc.ID, e.rule.Since(now), now.Add(checks.ReportBucketSize))
 		if err != nil {
 			e.log.Error("cannot read reports; this round goes without them", "service", svc.ID, "err", err)
 			continue

@@ -68,7 +68,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	cat := checks.NewCatalog(cfg.Services)
 	text := locale.NewPrinter(cat, time.UTC)
 	handlers.Register(b, handlers.Config{
-		Subs: db, States: db, Catalog: cat, Text: text,
+		Subs: db, States: db, Reports: db, ReportRule: cfg.Reports, Catalog: cat, Text: text,
 		Log: log.With("part", "handlers"), Now: time.Now,
 	})
 	if err := b.SetCommands(handlers.Commands()); err != nil {
@@ -85,6 +85,9 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 			PaidBroadcast:   cfg.Limits.PaidBroadcast,
 		},
 		Log: log.With("part", "sender"),
+		Affected: func(service string) (tele.InlineButton, bool) {
+			return handlers.AffectedButton(text, service)
+		},
 	})
 
 	sched, err := cron.ParseStandard(cfg.Schedule)
@@ -121,6 +124,15 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		Then(cron.FuncJob(func() { w.Round(ctx) }))
 	c := cron.New(cron.WithLogger(cronLog))
 	c.Schedule(sched, job)
+	// Reports older than the baselines look at are of no use: keep the
+	// database from growing with them.
+	if _, err := c.AddFunc("@hourly", func() {
+		if err := db.PruneReports(cfg.Reports.Since(time.Now())); err != nil {
+			log.Error("cannot prune old reports", "err", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("schedule report pruning: %w", err)
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() { sender.Run(ctx) })

@@ -42,7 +42,11 @@ func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // must ask for less.
 func NewHTTPClient(token string, timeout time.Duration) *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 16
+	// Keep a connection per concurrent send alive (see
+	// SenderOptions.Workers): dialing anew per message costs more than the
+	// message.
+	base.MaxIdleConns = 256
+	base.MaxIdleConnsPerHost = 256
 	return &http.Client{
 		Transport: tokenTransport{token: token, next: base},
 		Timeout:   timeout,

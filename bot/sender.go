@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+	tele "gopkg.in/telebot.v3"
 
 	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/store"
@@ -58,9 +60,14 @@ type SenderOptions struct {
 	Budget *Budget
 	// Workers is how many deliveries may be unfinished at once: sent or
 	// being sent, and not yet acknowledged on disk. It is therefore also the
-	// most messages a crash can repeat. 0 derives it from the global rate
-	// (Telegram answers in ~100 ms, so 30 msg/s needs ~4), at most 16.
+	// most messages a crash can repeat. 0 derives it from the global rate:
+	// Telegram answers in about 100 ms, so keeping the rate needs the
+	// messages of 150 ms in flight (5 at 30/s, 150 at 1000/s), 4 to 256.
 	Workers int
+	// Affected returns the "I'm affected" button of a service, put under
+	// every alert to a chat so that people can report with one tap; nil
+	// sends no buttons.
+	Affected func(service string) (tele.InlineButton, bool)
 	// EditDebounce is the least time between two edits of a channel post
 	// (default 30 s); a recovery is never held back by it.
 	EditDebounce time.Duration
@@ -92,6 +99,12 @@ type Sender struct {
 	// Only the dispatcher goroutine touches these.
 	chats map[int64]*rate.Limiter
 	incs  map[uint64]cachedIncident
+
+	// texts caches rendered notifications for a second: in a fan-out,
+	// thousands of chats get the same incidents, and the same text.
+	textMu sync.Mutex
+	texts  map[string]string
+	textAt time.Time
 
 	mu   sync.Mutex
 	busy map[int64]bool // in flight, or sent and awaiting its ack; each holds a slot
@@ -134,7 +147,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 	o.MaxBackoff = cmp.Or(o.MaxBackoff, time.Minute)
 	o.EditDebounce = cmp.Or(o.EditDebounce, 30*time.Second)
 	if o.Workers <= 0 {
-		o.Workers = min(max(int(o.Limits.GlobalPerSecond/10), 4), 16)
+		o.Workers = min(max(int(math.Ceil(o.Limits.GlobalPerSecond*0.15)), 4), 256)
 	}
 	if o.Budget == nil {
 		o.Budget = NewBudget(o.Limits.GlobalPerSecond)
@@ -151,6 +164,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 		incs:     make(map[uint64]cachedIncident),
 		busy:     make(map[int64]bool),
 		done:     make(map[int64]uint64),
+		texts:    make(map[string]string),
 		notUntil: make(map[int64]time.Time),
 	}
 }
@@ -368,7 +382,7 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 	if j.d.ChatID == store.ChannelID {
 		err = s.postToChannel(ctx, j)
 	} else {
-		_, err = s.send(ctx, j.chatID, s.render.Notification(j.incs, s.o.Now()), 0)
+		_, err = s.send(ctx, j.chatID, s.notification(j.incs), 0, s.buttons(j.incs))
 	}
 	var hold holdError
 	if errors.As(err, &hold) {
@@ -417,6 +431,32 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 		log.Warn("sending failed; backing off", "err", err, "retry_in", pause)
 	}
 	s.release(j.d.ChatID, 0)
+}
+
+// textTTL is how long a rendered notification is reused. Texts say "14 min
+// so far" and render the incident as it is when sent: a second is both
+// invisible to readers and thousands of renders saved.
+const textTTL = time.Second
+
+// notification renders incs, or reuses the same rendering of the last second.
+func (s *Sender) notification(incs []checks.Incident) string {
+	var key strings.Builder
+	for _, inc := range incs {
+		key.WriteString(strconv.FormatUint(inc.ID, 10) + "." + strconv.FormatUint(inc.Version, 10) + " ")
+	}
+	now := s.o.Now()
+	s.textMu.Lock()
+	defer s.textMu.Unlock()
+	if now.Sub(s.textAt) > textTTL {
+		clear(s.texts)
+		s.textAt = now
+	}
+	text, ok := s.texts[key.String()]
+	if !ok {
+		text = s.render.Notification(incs, now)
+		s.texts[key.String()] = text
+	}
+	return text
 }
 
 // holdError says that a delivery must wait (a channel post edited too
@@ -478,7 +518,7 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 		}
 		if !posted {
 			var id int
-			if err := call(func() (err error) { id, err = s.send(ctx, j.chatID, text, 0); return err }); err != nil {
+			if err := call(func() (err error) { id, err = s.send(ctx, j.chatID, text, 0, nil); return err }); err != nil {
 				return err
 			}
 			post = store.ChannelPost{MessageID: id, Resolved: resolved}
@@ -489,7 +529,7 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 				reply[i] = s.render.BackAfter(m)
 			}
 			if err := call(func() error {
-				_, err := s.send(ctx, j.chatID, strings.Join(reply, "\n"), post.MessageID)
+				_, err := s.send(ctx, j.chatID, strings.Join(reply, "\n"), post.MessageID, nil)
 				return err
 			}); err != nil {
 				return err
@@ -526,12 +566,34 @@ func isEditGone(err error) bool {
 }
 
 type sendMessageParams struct {
-	ChatID             string           `json:"chat_id"`
-	Text               string           `json:"text"`
-	ParseMode          string           `json:"parse_mode"`
-	LinkPreview        linkPreview      `json:"link_preview_options"`
-	ReplyTo            *replyParameters `json:"reply_parameters,omitempty"`
-	AllowPaidBroadcast bool             `json:"allow_paid_broadcast,omitempty"`
+	ChatID             string            `json:"chat_id"`
+	Text               string            `json:"text"`
+	ParseMode          string            `json:"parse_mode"`
+	LinkPreview        linkPreview       `json:"link_preview_options"`
+	ReplyTo            *replyParameters  `json:"reply_parameters,omitempty"`
+	ReplyMarkup        *tele.ReplyMarkup `json:"reply_markup,omitempty"`
+	AllowPaidBroadcast bool              `json:"allow_paid_broadcast,omitempty"`
+}
+
+// buttons is the keyboard under an alert: "I'm affected" for each service
+// still in trouble, one per row. Recoveries get none.
+func (s *Sender) buttons(incs []checks.Incident) *tele.ReplyMarkup {
+	if s.o.Affected == nil {
+		return nil
+	}
+	var rows [][]tele.InlineButton
+	for _, inc := range incs {
+		if inc.Resolved() {
+			continue
+		}
+		if b, ok := s.o.Affected(inc.Service); ok {
+			rows = append(rows, []tele.InlineButton{b})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return &tele.ReplyMarkup{InlineKeyboard: rows}
 }
 
 type linkPreview struct {
@@ -543,13 +605,14 @@ type replyParameters struct {
 	AllowSendingWithoutReply bool `json:"allow_sending_without_reply"`
 }
 
-// send sends an HTML message, as a reply to replyTo when it is not 0, and
-// returns its message id. The call outlives ctx by up to sendTimeout (see
+// send sends an HTML message, as a reply to replyTo when it is not 0 and
+// with markup when it is not nil, and returns its message id. The call outlives ctx by up to sendTimeout (see
 // there).
-func (s *Sender) send(ctx context.Context, chatID, text string, replyTo int) (int, error) {
+func (s *Sender) send(ctx context.Context, chatID, text string, replyTo int, markup *tele.ReplyMarkup) (int, error) {
 	p := sendMessageParams{
 		ChatID: chatID, Text: text, ParseMode: "HTML",
 		LinkPreview:        linkPreview{Disabled: true},
+		ReplyMarkup:        markup,
 		AllowPaidBroadcast: s.o.Limits.PaidBroadcast,
 	}
 	if replyTo != 0 {

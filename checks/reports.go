@@ -16,9 +16,9 @@ var ReportKinds = []string{"login", "messages", "media", "app", "web"}
 // on which bucket a moment belongs to.
 const ReportBucketSize = 5 * time.Minute
 
-// week is the period of the baseline: people report more on a Monday evening
-// than on a Sunday night, every week.
-const week = 7 * 24 * time.Hour
+// baselinePeriod is the period of report baselines: people report more on a
+// Monday evening than on a Sunday night, every week.
+const baselinePeriod = 7 * 24 * time.Hour
 
 // ReportBucket counts the reports of one service in one ReportBucketSize.
 type ReportBucket struct {
@@ -45,7 +45,7 @@ func DefaultReportRule() ReportRule {
 		Window:  Duration(15 * time.Minute),
 		Floor:   5,
 		Ratio:   3,
-		History: Duration(4 * week),
+		History: Duration(4 * baselinePeriod),
 		PerUser: Duration(30 * time.Minute),
 	}
 }
@@ -87,6 +87,7 @@ type ReportSignal struct {
 	Spike    bool    // Count >= Floor && Count >= Ratio*Baseline
 	Top      string  // most reported kind ("" when none specified)
 	TopShare float64 // its share of the specified kinds, 0..1
+	Window   Duration // the span Count covers
 }
 
 // ReportSpike computes the report signal at now from buckets, given in any
@@ -131,22 +132,23 @@ func ReportSpike(buckets []ReportBucket, now time.Time, r ReportRule) ReportSign
 			kinds[k] += c
 		}
 	}
-	sig.Baseline = baseline(inRange, now, since, oldest, from, window)
+	sig.Window = Duration(window)
+	sig.Baseline = reportBaseline(inRange, now, since, oldest, from, window)
 	sig.Spike = sig.Count >= r.Floor && float64(sig.Count) >= r.Ratio*sig.Baseline
-	sig.Top, sig.TopShare = top(kinds)
+	sig.Top, sig.TopShare = topKind(kinds)
 	return sig
 }
 
-// baseline is the expected count per window for the window starting at from,
-// from the buckets in range, the oldest of which starts at oldest.
-func baseline(buckets []ReportBucket, now, since, oldest, from time.Time, window time.Duration) float64 {
+// reportBaseline is the expected count per window for the window starting
+// at from, from the buckets in range, the oldest of which starts at oldest.
+func reportBaseline(buckets []ReportBucket, now, since, oldest, from time.Time, window time.Duration) float64 {
 	if len(buckets) == 0 {
 		return 0
 	}
 	// The hour-of-week slots of past weeks, newest first, kept while the
 	// history reaches back to their start.
 	var slots []time.Time
-	for start := now.Truncate(time.Hour).Add(-week); !start.Before(since) && !start.Before(oldest); start = start.Add(-week) {
+	for start := now.Truncate(time.Hour).Add(-baselinePeriod); !start.Before(since) && !start.Before(oldest); start = start.Add(-baselinePeriod) {
 		slots = append(slots, start)
 	}
 	if len(slots) > 0 {
@@ -173,11 +175,11 @@ func baseline(buckets []ReportBucket, now, since, oldest, from time.Time, window
 	return float64(total) * float64(window) / float64(span)
 }
 
-// top returns the most reported specified kind and its share of the
+// topKind returns the most reported specified kind and its share of the
 // specified reports. Ties go to the kind offered first in ReportKinds, then
 // to the alphabetically first, so that the answer does not depend on map
 // order.
-func top(kinds map[string]int) (string, float64) {
+func topKind(kinds map[string]int) (string, float64) {
 	names := make([]string, 0, len(kinds))
 	total := 0
 	for k, c := range kinds {

@@ -125,7 +125,7 @@ func TestReportSpike(t *testing.T) {
 			// 16:05 are history, 4 per 10 minutes.
 			buckets: window5(),
 			rule:    ReportRule{Window: Duration(7 * time.Minute), Floor: 3},
-			want:    ReportSignal{Count: 3, Baseline: 4},
+			want:    ReportSignal{Count: 3, Baseline: 4, Window: Duration(10 * time.Minute)},
 		},
 		{
 			name: "buckets outside the range are ignored",
@@ -173,7 +173,11 @@ func TestReportSpike(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ReportSpike(tc.buckets, reportNow, tc.rule)
-			if diff := cmp.Diff(tc.want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+			want := tc.want
+			if want.Window == 0 {
+				want.Window = DefaultReportRule().Window // cases state it only when not the default
+			}
+			if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 				t.Errorf("ReportSpike mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -157,12 +157,13 @@ func testStatuses() map[string]checks.Status {
 
 // env is a bot with every handler registered, talking to a fake Bot API.
 type env struct {
-	t      *testing.T
-	srv    *bottest.Server
-	bot    *tele.Bot
-	subs   *fakeSubs
-	log    *bytes.Buffer
-	offset int
+	t       *testing.T
+	srv     *bottest.Server
+	bot     *tele.Bot
+	subs    *fakeSubs
+	reports *fakeReports
+	log     *bytes.Buffer
+	offset  int
 }
 
 func newEnv(t *testing.T) *env {
@@ -179,11 +180,12 @@ func newEnvWith(t *testing.T, states handlers.Statuses) *env {
 		t.Fatal(err)
 	}
 	b.Me = &tele.User{ID: 1000, IsBot: true, Username: "outage_test_bot"}
-	e := &env{t: t, srv: srv, bot: b, subs: newFakeSubs(), log: new(bytes.Buffer)}
+	e := &env{t: t, srv: srv, bot: b, subs: newFakeSubs(), reports: newFakeReports(), log: new(bytes.Buffer)}
 	cat := testCatalog()
 	handlers.Register(b, handlers.Config{
 		Subs:    e.subs,
 		States:  states,
+		Reports: e.reports,
 		Catalog: cat,
 		Text:    locale.NewPrinter(cat, nil),
 		Log:     slog.New(slog.NewTextHandler(e.log, nil)),

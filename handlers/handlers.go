@@ -42,10 +42,14 @@ type Statuses interface {
 type Config struct {
 	Subs    Subscriptions
 	States  Statuses
-	Catalog *checks.Catalog
-	Text    *locale.Printer
-	Log     *slog.Logger     // nil discards
-	Now     func() time.Time // nil means time.Now
+	Reports Reports
+	// ReportRule says how long a person's report of a service stands and
+	// what window replies count; zero fields take checks.DefaultReportRule's.
+	ReportRule checks.ReportRule
+	Catalog    *checks.Catalog
+	Text       *locale.Printer
+	Log        *slog.Logger     // nil discards
+	Now        func() time.Time // nil means time.Now
 }
 
 // handler carries the configuration into every handler.
@@ -68,6 +72,7 @@ func commands() []command {
 	return []command{
 		{"start", false, (*handler).start},
 		{"status", true, (*handler).status},
+		{"report", true, (*handler).report},
 		{"services", true, (*handler).services},
 		{"subscribe", true, (*handler).subscribe},
 		{"unsubscribe", true, (*handler).unsubscribe},
@@ -97,11 +102,13 @@ func Register(b *tele.Bot, c Config) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.ReportRule = c.ReportRule.WithDefaults()
 	h := &handler{Config: c, token: b.Token}
 	for _, cmd := range commands() {
 		b.Handle("/"+cmd.name, h.wrap(cmd.name, cmd.run))
 	}
 	b.Handle(&tele.Btn{Unique: toggleUnique}, h.wrap("toggle", (*handler).toggle))
+	b.Handle(&tele.Btn{Unique: affectedUnique}, h.wrap("affected", (*handler).affected))
 	b.Handle(tele.OnCallback, h.wrap("callback", (*handler).staleButton))
 	b.Handle(tele.OnMyChatMember, h.wrap("my_chat_member", (*handler).membership))
 	b.Handle(tele.OnMigration, h.wrap("migration", (*handler).migrate))

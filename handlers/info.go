@@ -47,7 +47,8 @@ func (h *handler) services(c tele.Context) error {
 }
 
 // status handles /status [names]: every service in one line each, or the
-// named ones in detail.
+// named ones in detail. Under the answer, people who have trouble can say so:
+// for each named service, or else for each one in trouble.
 func (h *handler) status(c tele.Context) error {
 	st, err := h.States.Statuses()
 	if err != nil {
@@ -55,8 +56,8 @@ func (h *handler) status(c tele.Context) error {
 	}
 	names := args(c.Text())
 	if len(names) == 0 {
-		return h.send(c, h.Text.StatusAll(st, h.Now()))
+		return h.send(c, h.Text.StatusAll(st, h.Now()), h.affectedMarkup(troubled(h.Catalog.IDs(), st)))
 	}
 	ids, unknown := h.resolve(names)
-	return h.send(c, h.Text.Status(ids, unknown, st, h.Now()))
+	return h.send(c, h.Text.Status(ids, unknown, st, h.Now()), h.affectedMarkup(ids))
 }

@@ -225,7 +225,7 @@ func TestBackAfter(t *testing.T) {
 }
 
 func TestNotificationOtherEvidenceAndMetaWide(t *testing.T) {
-	reports := checks.ReportSignal{Count: 240, Baseline: 2.6, Spike: true, Top: "login", TopShare: 0.764}
+	reports := checks.ReportSignal{Count: 240, Baseline: 2.6, Spike: true, Top: "login", TopShare: 0.764, Window: checks.Duration(15 * time.Minute)}
 	incs := []checks.Incident{
 		{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute), Group: 7,
 			Official: "WhatsApp Business API: Major outage", Reports: reports},
@@ -242,5 +242,18 @@ func TestNotificationOtherEvidenceAndMetaWide(t *testing.T) {
 	}
 	if err := localetest.CheckHTML(got); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestFill(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"{a} and {b}", "1 and {a}"},
+		{"{x {a}}", "{x 1}"},
+		{"{missing} {", "{missing} {"},
+		{"no placeholders", "no placeholders"},
+	} {
+		if got := fill(tc.text, arg{"a", "1"}, arg{"b", "{a}"}); got != tc.want {
+			t.Errorf("fill(%q) = %q, want %q", tc.text, got, tc.want)
+		}
 	}
 }

@@ -81,16 +81,13 @@ func (p *Printer) metaWide(incs []checks.Incident) string {
 func (p *Printer) reports(r checks.ReportSignal) string {
 	line := fill(p.t.Reports,
 		plain("count", strconv.Itoa(r.Count)),
-		markup("window", p.duration(reportWindow)),
+		markup("window", p.duration(time.Duration(r.Window))),
 		plain("usual", strconv.Itoa(int(math.Round(r.Baseline)))))
 	if r.Top != "" {
 		line += fill(p.t.ReportsTop, data("kind", r.Top), plain("share", strconv.Itoa(int(math.Round(r.TopShare*100)))))
 	}
 	return line
 }
-
-// reportWindow is the span the report counts cover (checks.DefaultReportRule).
-var reportWindow = time.Duration(checks.DefaultReportRule().Window)
 
 // BackAfter is the channel's short reply under an incident's post when it is
 // resolved: the edit of the post is silent, this reply is what notifies the

@@ -66,13 +66,45 @@ func markup(key, s string) arg { return arg{key, s} }
 // or any value in a text Telegram does not parse as HTML.
 func plain(key, s string) arg { return arg{key, s} }
 
-// fill replaces the {key} placeholders of text.
+// fill replaces the {key} placeholders of text in one pass; a placeholder
+// with no argument stays as it is, and values are never scanned again, so a
+// value containing "{name}" stays literal. (A strings.Replacer would do the
+// same, but building one per call costs a dozen allocations, and a fan-out
+// renders thousands of messages a second.)
 func fill(text string, args ...arg) string {
-	pairs := make([]string, 0, 2*len(args))
-	for _, a := range args {
-		pairs = append(pairs, "{"+a.key+"}", a.val)
+	var b strings.Builder
+	b.Grow(len(text) + 16*len(args))
+	for {
+		open := strings.IndexByte(text, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(text[open:], '}')
+		if end < 0 {
+			break
+		}
+		b.WriteString(text[:open])
+		v, ok := lookup(args, text[open+1:open+end])
+		if !ok {
+			// Not a placeholder: keep the brace, look on after it.
+			b.WriteByte('{')
+			text = text[open+1:]
+			continue
+		}
+		b.WriteString(v)
+		text = text[open+end+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(text)
+	b.WriteString(text)
+	return b.String()
+}
+
+func lookup(args []arg, key string) (string, bool) {
+	for _, a := range args {
+		if a.key == key {
+			return a.val, true
+		}
+	}
+	return "", false
 }
 
 // clip shortens s to at most n runes, marking the cut. It works on raw data,
@@ -197,6 +229,10 @@ func icon(s checks.State) string {
 		return "🟠"
 	case checks.Down:
 		return "🔴"
+	case checks.Suspected:
+		return "🟡"
+	case checks.Recovering:
+		return "🔵"
 	}
 	return "⚪"
 }

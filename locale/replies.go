@@ -240,6 +240,12 @@ func (p *Printer) Status(ids, unknown []string, statuses map[string]checks.Statu
 			lines = append(lines, p.t.StatusUnknownHint)
 		}
 		lines = append(lines, p.evidence(st.Evidence)...)
+		if st.Official != "" {
+			lines = append(lines, fill(p.t.Official, data("text", clip(st.Official, maxDetail))))
+		}
+		if st.Reports.Count > 0 {
+			lines = append(lines, p.reports(st.Reports))
+		}
 	}
 	if len(ids) > 0 && len(unknown) > 0 {
 		lines = append(lines, "")

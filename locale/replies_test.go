@@ -167,3 +167,18 @@ func TestPlainTextsAreNotEscaped(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusShowsEveryKindOfEvidence(t *testing.T) {
+	st := map[string]checks.Status{"whatsapp": {
+		Service: "whatsapp", State: checks.Suspected, Since: ago(time.Minute), LastCheck: ago(time.Minute),
+		Official: "WhatsApp Business API: Major outage",
+		Reports:  checks.ReportSignal{Count: 12, Baseline: 1, Spike: true, Top: "messages", TopShare: 0.5, Window: checks.Duration(15 * time.Minute)},
+	}}
+	got := testPrinter().Status([]string{"whatsapp"}, nil, st, testNow())
+	want := "🟡 <b>WhatsApp may be having problems (checking)</b>\nsince 16:15 UTC (1 min)\nlast checked 16:15 UTC\n" +
+		"• Meta says: WhatsApp Business API: Major outage\n" +
+		"• 12 people reported problems in 15 min (usually 1); most: messages, 50 %"
+	if got != want {
+		t.Errorf("Status =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -211,6 +211,8 @@ func english() texts {
 			checks.Degraded:    "degraded",
 			checks.Down:        "down",
 			checks.Unknown:     "unknown",
+			checks.Suspected:   "possibly having problems",
+			checks.Recovering:  "recovering",
 		},
 		NotChecked: "not checked yet",
 		Headlines: map[checks.State]string{
@@ -218,6 +220,8 @@ func english() texts {
 			checks.Degraded:    "{service} is degraded",
 			checks.Down:        "{service} is down",
 			checks.Unknown:     "{service}: status unknown",
+			checks.Suspected:   "{service} may be having problems (checking)",
+			checks.Recovering:  "{service} is recovering (checking)",
 		},
 
 		OpenSince:  "since {since} ({duration} so far)",

@@ -1,0 +1,157 @@
+package handlers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/locale"
+)
+
+// Reports counts people's reports of problems with a service.
+type Reports interface {
+	// AddReport counts a report by the user unless they already reported
+	// the service within perUser, and says whether it counted.
+	AddReport(service, kind string, userID int64, at time.Time, perUser time.Duration) (counted bool, err error)
+	// ReportBuckets returns the service's report buckets that start in
+	// [from, to).
+	ReportBuckets(service string, from, to time.Time) ([]checks.ReportBucket, error)
+}
+
+// affectedUnique names the "I'm affected" buttons. Their data is
+// "\f" + affectedUnique + "|" + service id, the form telebot routes by.
+const affectedUnique = "aff"
+
+// AffectedButton is the "I'm affected" button for service, labelled by text:
+// pressed anywhere, under any message, it counts a report of a problem with
+// the service by whoever pressed it. It reports false when the service id is
+// too long for a button's data. The button carries its data whole, without
+// Unique, so that it can be sent more than once and through any client.
+func AffectedButton(text *locale.Printer, service string) (tele.InlineButton, bool) {
+	data := "\f" + affectedUnique + "|" + service
+	if len(data) > maxCallbackData {
+		return tele.InlineButton{}, false
+	}
+	return tele.InlineButton{Text: text.AffectedButton(service), Data: data}, true
+}
+
+// affectedMarkup is a keyboard of "I'm affected" buttons, one row each, or
+// nil when none of services can have one.
+func (h *handler) affectedMarkup(services []string) *tele.ReplyMarkup {
+	var rows [][]tele.InlineButton
+	for _, s := range services {
+		if b, ok := AffectedButton(h.Text, s); ok {
+			rows = append(rows, []tele.InlineButton{b})
+		}
+	}
+	if rows == nil {
+		return nil
+	}
+	return &tele.ReplyMarkup{InlineKeyboard: rows}
+}
+
+// troubled returns the ids, in order, whose service is in any trouble:
+// neither operational nor unchecked. Unknown is left out too: it means this
+// monitor is offline, not Meta.
+func troubled(ids []string, statuses map[string]checks.Status) []string {
+	var out []string
+	for _, id := range ids {
+		switch statuses[id].State {
+		case "", checks.Operational, checks.Unknown:
+		default:
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// report handles /report [service [kind]]. Anyone may report, in any chat:
+// a report speaks for its sender, not for the chat. Without a service it
+// offers the "I'm affected" buttons instead.
+func (h *handler) report(c tele.Context) error {
+	a := args(c.Text())
+	if len(a) == 0 {
+		return h.send(c, h.Text.ReportChoose(), h.affectedMarkup(h.Catalog.IDs()))
+	}
+	s, ok := h.Catalog.Lookup(a[0])
+	if !ok {
+		return h.send(c, h.Text.ReportUnknownService(a[0]))
+	}
+	// Only the first kind counts: one report says one thing.
+	var kind string
+	if len(a) > 1 {
+		kind = strings.ToLower(a[1])
+		if !slices.Contains(checks.ReportKinds, kind) {
+			return h.send(c, h.Text.ReportUnknownKind(s.ID, a[1]))
+		}
+	}
+	who, ok := reporter(c)
+	if !ok {
+		return nil // nobody to count, nobody to answer
+	}
+	counted, sig, err := h.count(s.ID, kind, who)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if !counted {
+		return h.send(c, h.Text.ReportAlready(s.ID, time.Duration(h.ReportRule.PerUser)))
+	}
+	return h.send(c, h.Text.ReportCounted(s.ID, sig, time.Duration(h.ReportRule.Window)))
+}
+
+// affected handles a press on an "I'm affected" button: a report, of no
+// particular kind, by whoever pressed it.
+func (h *handler) affected(c tele.Context) error {
+	cb := c.Callback()
+	// The data comes from the client and may be anything: it has to name a
+	// service exactly as AffectedButton wrote it.
+	s, ok := h.Catalog.Lookup(cb.Data)
+	if !ok || s.ID != cb.Data || cb.Sender == nil {
+		return h.staleButton(c)
+	}
+	counted, sig, err := h.count(s.ID, "", cb.Sender.ID)
+	if err != nil {
+		return h.failCallback(c, err)
+	}
+	text := h.Text.ReportAlreadyAlert(s.ID, time.Duration(h.ReportRule.PerUser))
+	if counted {
+		text = h.Text.ReportCountedAlert(s.ID, sig, time.Duration(h.ReportRule.Window))
+	}
+	if err := c.Respond(&tele.CallbackResponse{Text: text}); err != nil {
+		return fmt.Errorf("answer report of %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// reporter is who speaks in the message of c: its user or, for a message
+// written on behalf of a chat (an anonymous group admin, a channel), that
+// chat. Such messages carry a placeholder user that every anonymous admin
+// shares, and counting it would make them all one person.
+func reporter(c tele.Context) (int64, bool) {
+	if sc := c.Message().SenderChat; sc != nil {
+		return sc.ID, true
+	}
+	if u := c.Sender(); u != nil {
+		return u.ID, true
+	}
+	return 0, false
+}
+
+// count records a report by who and, when it counted, returns what the
+// reports about the service say now, this one included.
+func (h *handler) count(service, kind string, who int64) (bool, checks.ReportSignal, error) {
+	now := h.Now()
+	counted, err := h.Reports.AddReport(service, kind, who, now, time.Duration(h.ReportRule.PerUser))
+	if err != nil || !counted {
+		return false, checks.ReportSignal{}, err
+	}
+	buckets, err := h.Reports.ReportBuckets(service, h.ReportRule.Since(now), now.Add(checks.ReportBucketSize))
+	if err != nil {
+		return false, checks.ReportSignal{}, err
+	}
+	return true, checks.ReportSpike(buckets, now, h.ReportRule), nil
+}
