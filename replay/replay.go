@@ -1,0 +1,165 @@
+// Package replay measures the detector. It runs the real checks.Watcher, in
+// virtual time, over a trace: a compact model of the world around a past
+// outage, or of healthy but noisy days, expanded deterministically from a
+// seed. It then scores what the detector announced against the trace's
+// ground truth: the detection delay of each outage, missed outages, false
+// alarms and how soon recoveries were announced.
+//
+// README.md next to this file describes the trace format; testdata holds
+// the traces built from Meta's past outages.
+package replay
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/config"
+)
+
+// Options are the detector's settings and what the world is read through.
+type Options struct {
+	Thresholds checks.Thresholds
+	Reports    checks.ReportRule
+	// OfficialEvery is how often Meta's status page is read; 0 means never.
+	OfficialEvery time.Duration
+	// Catalog gives the probes and official products of the services a
+	// trace names.
+	Catalog []checks.Service
+	Log     *slog.Logger // nil: discard
+}
+
+// FromConfig takes the options from a configuration, so that a replay
+// measures what the bot would run with.
+func FromConfig(cfg config.Config, log *slog.Logger) Options {
+	o := Options{
+		Thresholds:    cfg.Thresholds,
+		Reports:       cfg.Reports,
+		OfficialEvery: time.Duration(cfg.Official.Every),
+		Catalog:       cfg.Services,
+		Log:           log,
+	}
+	if cfg.Official.URL == "" {
+		o.OfficialEvery = 0
+	}
+	return o
+}
+
+// Result is a replayed trace with its score.
+type Result struct {
+	Trace       *Trace
+	Rounds      int // scheduled rounds run (re-checks not counted)
+	Transitions []checks.Transition
+	Score       Score
+}
+
+// Misses lists the trace's targets that the replay missed.
+func (r *Result) Misses() []string { return r.Score.Figures().Misses(r.Trace.Targets) }
+
+// Run replays tr through a checks.Watcher with opt's settings and scores
+// the transitions it announced. Rounds start every tr.Interval, the first
+// one a seeded fraction of an interval after tr.Start; re-checks happen in
+// virtual time when the Watcher asks for them. It fails only when ctx ends.
+func Run(ctx context.Context, tr *Trace, opt Options) (*Result, error) {
+	w := newWorld(tr, opt.Reports, opt.OfficialEvery)
+	clk := &clock{}
+	st := &memStore{statuses: make(map[string]checks.Status)}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	watcher := &checks.Watcher{
+		Observe: func(_ context.Context, services []string) []checks.Observation {
+			return w.observe(services, clk.now)
+		},
+		Store:      st,
+		Thresholds: opt.Thresholds,
+		Sleep:      clk.sleep,
+		Log:        log,
+	}
+	rounds := 0
+	for t := tr.Start.Add(w.phase()); !t.After(tr.End); t = t.Add(tr.Interval) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("replaying %s: %w", tr.File, err)
+		}
+		if t.Before(clk.now) {
+			continue // the previous round's re-checks are still running: cron skips this tick
+		}
+		clk.now = t
+		watcher.Round(ctx)
+		rounds++
+	}
+	return &Result{Trace: tr, Rounds: rounds, Transitions: st.transitions, Score: Evaluate(tr.Outages, st.transitions)}, nil
+}
+
+// Files replays the traces at paths and prints each one, then an overall
+// summary when there are several, to out; verbose prints every transition
+// even of long traces. It reports whether every trace met its targets. The
+// traces are all read before any is replayed: an unreadable or invalid one
+// is an error naming its file and line, and nothing is printed.
+func Files(ctx context.Context, paths []string, opt Options, verbose bool, out io.Writer) (bool, error) {
+	traces := make([]*Trace, 0, len(paths))
+	for _, p := range paths {
+		tr, err := Load(p, opt.Catalog)
+		if err != nil {
+			return false, err
+		}
+		traces = append(traces, tr)
+	}
+	pass := true
+	results := make([]*Result, 0, len(traces))
+	for i, tr := range traces {
+		r, err := Run(ctx, tr, opt)
+		if err != nil {
+			return false, err
+		}
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		if err := r.Print(out, verbose); err != nil {
+			return false, err
+		}
+		pass = pass && len(r.Misses()) == 0
+		results = append(results, r)
+	}
+	if len(results) > 1 {
+		fmt.Fprintln(out)
+		if err := PrintOverall(out, results); err != nil {
+			return false, err
+		}
+	}
+	return pass, nil
+}
+
+// clock is the replay's virtual time; the Watcher's re-checks advance it.
+type clock struct{ now time.Time }
+
+func (c *clock) sleep(ctx context.Context, d time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	c.now = c.now.Add(d)
+	return true
+}
+
+// memStore is a checks.StateStore in memory that keeps every transition.
+type memStore struct {
+	statuses    map[string]checks.Status
+	transitions []checks.Transition
+}
+
+func (m *memStore) Statuses() (map[string]checks.Status, error) {
+	return maps.Clone(m.statuses), nil
+}
+
+func (m *memStore) Commit(statuses []checks.Status, transitions []checks.Transition, _ bool) error {
+	for _, s := range statuses {
+		m.statuses[s.Service] = s
+	}
+	m.transitions = append(m.transitions, transitions...)
+	return nil
+}

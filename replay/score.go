@@ -1,0 +1,200 @@
+package replay
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/outagebot/outagebot/checks"
+)
+
+// OutageScore is how the detector did on one outage.
+type OutageScore struct {
+	Outage
+	// Detected says whether one of the outage's services was announced in
+	// trouble (degraded or down) during it; Delay is from the outage's start
+	// to that announcement, First.
+	Detected bool
+	Delay    time.Duration
+	First    checks.Transition
+	// Recovered says whether, after the outage's end, every one of its
+	// services was announced operational again; Recovery is how long after
+	// the end the last of them was. Both are meaningful only when detected.
+	Recovered bool
+	Recovery  time.Duration
+}
+
+// Score is how the detector did on a trace.
+type Score struct {
+	Outages []OutageScore
+	// FalseAlarms are announcements of trouble, or of worse trouble, at a
+	// moment when no outage covered the service.
+	FalseAlarms []checks.Transition
+}
+
+// Evaluate scores the transitions of a replay, in the order they were
+// announced, against the outages of its trace. Every service starts
+// operational.
+func Evaluate(outages []Outage, ts []checks.Transition) Score {
+	var s Score
+	for _, o := range outages {
+		s.Outages = append(s.Outages, evaluateOutage(o, ts))
+	}
+	for _, t := range ts {
+		if !worse(t) {
+			continue
+		}
+		covered := slices.ContainsFunc(outages, func(o Outage) bool {
+			return o.Covers(t.Service) && !t.At.Before(o.Start) && !t.At.After(o.End)
+		})
+		if !covered {
+			s.FalseAlarms = append(s.FalseAlarms, t)
+		}
+	}
+	return s
+}
+
+func evaluateOutage(o Outage, ts []checks.Transition) OutageScore {
+	os := OutageScore{Outage: o}
+	// A service still announced in trouble when the outage starts (from an
+	// earlier, overlapping one) has nothing left to announce.
+	for _, svc := range o.Services {
+		if t, ok := lastBefore(ts, svc, o.Start); ok && trouble(t.To) {
+			os.Detected, os.First = true, t
+			break
+		}
+	}
+	if !os.Detected {
+		i := slices.IndexFunc(ts, func(t checks.Transition) bool {
+			return o.Covers(t.Service) && trouble(t.To) && !t.At.Before(o.Start) && !t.At.After(o.End)
+		})
+		if i < 0 {
+			return os
+		}
+		os.Detected, os.First, os.Delay = true, ts[i], ts[i].At.Sub(o.Start)
+	}
+	os.Recovered = true
+	for _, svc := range o.Services {
+		t, ok := lastBefore(ts, svc, o.End.Add(time.Nanosecond)) // at or before the end
+		if !ok || !trouble(t.To) {
+			continue // operational when the outage ended
+		}
+		i := slices.IndexFunc(ts, func(t checks.Transition) bool {
+			return t.Service == svc && t.To == checks.Operational && t.At.After(o.End)
+		})
+		if i < 0 {
+			os.Recovered = false
+			continue
+		}
+		os.Recovery = max(os.Recovery, ts[i].At.Sub(o.End))
+	}
+	return os
+}
+
+// lastBefore returns the last transition of service before t.
+func lastBefore(ts []checks.Transition, service string, t time.Time) (checks.Transition, bool) {
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].Service == service && ts[i].At.Before(t) {
+			return ts[i], true
+		}
+	}
+	return checks.Transition{}, false
+}
+
+func trouble(s checks.State) bool { return s == checks.Degraded || s == checks.Down }
+
+// worse reports whether t tells people about new or worse trouble; going
+// from down to degraded is a step toward recovery, not an alarm.
+func worse(t checks.Transition) bool {
+	return trouble(t.To) && (t.From == checks.Operational || t.From == checks.Degraded && t.To == checks.Down)
+}
+
+// Merge puts several scores together, for an overall summary.
+func Merge(scores ...Score) Score {
+	var all Score
+	for _, s := range scores {
+		all.Outages = append(all.Outages, s.Outages...)
+		all.FalseAlarms = append(all.FalseAlarms, s.FalseAlarms...)
+	}
+	return all
+}
+
+// Figures are a score's summary numbers.
+type Figures struct {
+	Outages, Detected int
+	FalseAlarms       int
+	// ProbesDelay is the median detection delay of the detected outages
+	// seen by probes, OtherDelay that of the others; zero with the matching
+	// Has false when there are none.
+	ProbesDelay, OtherDelay time.Duration
+	HasProbes, HasOther     bool
+	// WorstRecovery is the longest recovery delay of the detected outages
+	// that recovered; Unrecovered counts those that did not.
+	WorstRecovery time.Duration
+	Unrecovered   int
+}
+
+// Figures sums the score up.
+func (s Score) Figures() Figures {
+	f := Figures{Outages: len(s.Outages), FalseAlarms: len(s.FalseAlarms)}
+	var probes, other []time.Duration
+	for _, o := range s.Outages {
+		if !o.Detected {
+			continue
+		}
+		f.Detected++
+		if o.SeenBy == SeenByProbes {
+			probes = append(probes, o.Delay)
+		} else {
+			other = append(other, o.Delay)
+		}
+		if !o.Recovered {
+			f.Unrecovered++
+			continue
+		}
+		f.WorstRecovery = max(f.WorstRecovery, o.Recovery)
+	}
+	f.ProbesDelay, f.HasProbes = median(probes)
+	f.OtherDelay, f.HasOther = median(other)
+	return f
+}
+
+// Misses says, one line each, which targets the figures miss; none means
+// every target is met.
+func (f Figures) Misses(t Targets) []string {
+	var out []string
+	if f.Detected < f.Outages {
+		out = append(out, fmt.Sprintf("%d of %d outages missed", f.Outages-f.Detected, f.Outages))
+	}
+	if f.FalseAlarms > t.FalseAlarms {
+		out = append(out, fmt.Sprintf("%d false alarms (at most %d)", f.FalseAlarms, t.FalseAlarms))
+	}
+	if f.HasProbes && f.ProbesDelay > t.ProbesDelay {
+		out = append(out, fmt.Sprintf("median delay of outages seen by probes %s (at most %s)", short(f.ProbesDelay), short(t.ProbesDelay)))
+	}
+	if f.HasOther && f.OtherDelay > t.OtherDelay {
+		out = append(out, fmt.Sprintf("median delay of outages seen by the official page or reports %s (at most %s)", short(f.OtherDelay), short(t.OtherDelay)))
+	}
+	if f.Unrecovered > 0 {
+		out = append(out, fmt.Sprintf("%d outages never announced recovered", f.Unrecovered))
+	}
+	if f.WorstRecovery > t.Recovery {
+		out = append(out, fmt.Sprintf("worst recovery %s (at most %s)", short(f.WorstRecovery), short(t.Recovery)))
+	}
+	return out
+}
+
+// median returns the median of ds (the mean of the middle two for an even
+// count), and false when ds is empty.
+func median(ds []time.Duration) (time.Duration, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	n := len(ds)
+	if n%2 == 1 {
+		return ds[n/2], true
+	}
+	return (ds[n/2-1] + ds[n/2]) / 2, true
+}

@@ -1,0 +1,201 @@
+package replay
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/outagebot/outagebot/checks"
+)
+
+// testCatalog is a small catalog: two services, a few probes each.
+func testCatalog() []checks.Service {
+	return []checks.Service{
+		{ID: "whatsapp", Official: []string{"whatsapp-business-api"}, Probes: []checks.ProbeSpec{
+			{Name: "dns", Kind: "dns", Target: "whatsapp.net"},
+			{Name: "chat_tcp", Kind: "tcp", Target: "g.whatsapp.net:5222"},
+			{Name: "web", Kind: "http", Target: "https://www.whatsapp.com/"},
+		}},
+		{ID: "threads", Probes: []checks.ProbeSpec{
+			{Name: "dns", Kind: "dns", Target: "threads.com"},
+			{Name: "web", Kind: "http", Target: "https://www.threads.com/"},
+		}},
+	}
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestParse(t *testing.T) {
+	cat := testCatalog()
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want *Trace
+	}{
+		{
+			name: "defaults",
+			yaml: `
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T12:30:00+01:00
+`,
+			want: &Trace{
+				File: "t.yaml", Name: "t.yaml", Start: at("2024-01-01T10:00:00Z"), End: at("2024-01-01T11:30:00Z"),
+				Interval: DefaultInterval,
+				Services: []Service{
+					{ID: "whatsapp", Probes: cat[0].Probes, Orgs: []string{"whatsapp-business-api"}},
+					{ID: "threads", Probes: cat[1].Probes},
+				},
+				Targets: DefaultTargets(),
+			},
+		},
+		{
+			name: "everything",
+			yaml: `
+name: a day
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T12:00:00Z
+interval: 1m
+seed: 7
+services:
+  threads: {}
+  whatsapp: {probes: 4}
+  lab: {probes: 1}
+noise: {probe_failure: 0.02, blocked: 0.01, reports_per_hour: 2}
+outages:
+  - {name: chat, services: [whatsapp], start: 2024-01-01T10:30:00Z, end: 2024-01-01T11:00:00Z, seen_by: probes}
+events:
+  - {from: 2024-01-01T10:30:00Z, to: 2024-01-01T11:00:00Z, services: [whatsapp], failing: [chat_tcp, probe4], class: tcp_timeout}
+  - {from: 2024-01-01T10:30:00Z, to: 2024-01-01T11:00:00Z, services: [whatsapp, threads], failing: 1, class: dns_servfail,
+     official: Major outage, product: WhatsApp Business API, reports_per_hour: 300, kind: messages}
+  - {from: 2024-01-01T11:10:00Z, to: 2024-01-01T11:12:00Z, offline: true}
+  - {from: 2024-01-01T11:20:00Z, to: 2024-01-01T11:30:00Z, services: [lab], failing: all, class: http_blocked}
+targets: {probes_delay: 40s, false_alarms: 2}
+`,
+			want: &Trace{
+				File: "t.yaml", Name: "a day", Start: at("2024-01-01T10:00:00Z"), End: at("2024-01-01T12:00:00Z"),
+				Interval: time.Minute, Seed: 7,
+				Services: []Service{
+					{ID: "threads", Probes: cat[1].Probes},
+					{ID: "whatsapp", Probes: append(cat[0].Probes[:3:3], checks.ProbeSpec{Name: "probe4", Kind: "http"}), Orgs: []string{"whatsapp-business-api"}},
+					{ID: "lab", Probes: []checks.ProbeSpec{{Name: "probe1", Kind: "http"}}},
+				},
+				Noise: Noise{ProbeFailure: 0.02, Blocked: 0.01, ReportsPerHour: 2},
+				Outages: []Outage{{Name: "chat", Services: []string{"whatsapp"}, Start: at("2024-01-01T10:30:00Z"),
+					End: at("2024-01-01T11:00:00Z"), SeenBy: SeenByProbes}},
+				Events: []Event{
+					{Line: 16, From: at("2024-01-01T10:30:00Z"), To: at("2024-01-01T11:00:00Z"), Services: []string{"whatsapp"},
+						Failing: Failing{Probes: []string{"chat_tcp", "probe4"}}, Class: checks.ClassTCPTimeout},
+					{Line: 17, From: at("2024-01-01T10:30:00Z"), To: at("2024-01-01T11:00:00Z"), Services: []string{"whatsapp", "threads"},
+						Failing: Failing{N: 1}, Class: checks.ClassDNSServFail, Official: "Major outage", Product: "WhatsApp Business API",
+						ReportsPerHour: 300, Kind: "messages"},
+					{Line: 19, From: at("2024-01-01T11:10:00Z"), To: at("2024-01-01T11:12:00Z"), Offline: true},
+					{Line: 20, From: at("2024-01-01T11:20:00Z"), To: at("2024-01-01T11:30:00Z"), Services: []string{"lab"},
+						Failing: Failing{All: true}, Class: checks.ClassHTTPBlocked},
+				},
+				Targets: Targets{ProbesDelay: 40 * time.Second, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute, FalseAlarms: 2},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse("t.yaml", []byte(tc.yaml), cat)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Parse (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const head = "start: 2024-01-01T10:00:00Z\nend: 2024-01-01T12:00:00Z\n" // lines 1-2
+	ev := func(fields string) string {
+		return head + "events:\n  - {from: 2024-01-01T10:00:00Z, to: 2024-01-01T11:00:00Z, " + fields + "}\n" // event on line 4
+	}
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"empty file", "# nothing\n", "t.yaml: empty trace"},
+		{"syntax", head + "events: [\n", "t.yaml:4: did not find expected node content"},
+		{"unknown key", head + "noise:\n  probe_failures: 0.1\n", "t.yaml:4: field probe_failures not found in type replay.noiseFile"},
+		{"unknown event key", ev("services: [whatsapp], failing: all, class: http_5xx, colour: red"), "t.yaml:4: field colour not found in type replay.eventFile"},
+		{"bad duration", head + "interval: soon\n", `t.yaml:3: invalid duration "soon" (use e.g. 10s, 1m30s)`},
+		{"bad time", "start: yesterday\nend: 2024-01-01T12:00:00Z\n", "t.yaml:1: cannot unmarshal !!str `yesterday` into time.Time"},
+		{"missing start", "end: 2024-01-01T12:00:00Z\n", "t.yaml:1: start: missing"},
+		{"end before start", "start: 2024-01-01T10:00:00Z\nend: 2024-01-01T09:00:00Z\n", "t.yaml:2: end: must be after start"},
+		{"tiny interval", head + "interval: 10ms\n", "t.yaml:3: interval: must be at least 1s"},
+		{"unknown service without probes", head + "services:\n  myspace: {}\n", `t.yaml:4: services.myspace: not in the catalog: give its number of probes, e.g. {probes: 3}`},
+		{"zero probes", head + "services:\n  whatsapp: {probes: 0}\n", "t.yaml:4: services.whatsapp.probes: must be at least 1"},
+		{"probability", head + "noise: {probe_failure: 1.5}\n", "t.yaml:3: noise.probe_failure: 1.5 is not a probability between 0 and 1"},
+		{"probabilities add up", head + "noise: {probe_failure: 0.6, blocked: 0.6}\n", "t.yaml:3: noise.blocked: probe_failure + blocked exceeds 1"},
+		{"outage without seen_by", head + "outages:\n  - {services: [whatsapp], start: 2024-01-01T10:00:00Z, end: 2024-01-01T11:00:00Z}\n",
+			"t.yaml:4: outages[0]: seen_by missing (probes, official or reports)"},
+		{"outage seen by a crystal ball", head + "outages:\n  - services: [whatsapp]\n    start: 2024-01-01T10:00:00Z\n    end: 2024-01-01T11:00:00Z\n    seen_by: magic\n",
+			`t.yaml:7: outages[0].seen_by: "magic" is not probes, official or reports`},
+		{"outage outside the trace", head + "outages:\n  - {services: [whatsapp], start: 2024-01-01T09:00:00Z, end: 2024-01-01T11:00:00Z, seen_by: probes}\n",
+			"t.yaml:4: outages[0].start: 2024-01-01T09:00:00Z to 2024-01-01T11:00:00Z is not within the trace's start and end"},
+		{"outage of an unknown service", head + "outages:\n  - services:\n      - whatsapp\n      - myspace\n    start: 2024-01-01T10:00:00Z\n    end: 2024-01-01T11:00:00Z\n    seen_by: probes\n",
+			`t.yaml:6: outages[0].services[1]: unknown service "myspace"`},
+		{"failing without class", ev("services: [whatsapp], failing: all"), "t.yaml:4: events[0].failing: give the class the probes fail with"},
+		{"class without failing", ev("services: [whatsapp], class: http_5xx"), "t.yaml:4: events[0].class: say which probes fail with it (failing: N, all or [names])"},
+		{"unknown class", ev("services: [whatsapp], failing: all, class: http_418"), `t.yaml:4: events[0].class: unknown class "http_418"`},
+		{"bad failing", ev("services: [whatsapp], failing: most, class: http_5xx"), "t.yaml:4: failing: want a positive number, all, or a list of probe names"},
+		{"too many failing", ev("services: [whatsapp, threads], failing: 3, class: http_5xx"), "t.yaml:4: events[0].failing: threads has only 2 probes"},
+		{"unknown probe", ev("services: [threads], failing: [web, api], class: http_5xx"), `t.yaml:4: events[0].failing: threads has no probe "api"`},
+		{"does nothing", ev("services: [whatsapp]"), "t.yaml:4: events[0]: does nothing: give failing and class, official, or reports_per_hour"},
+		{"no services", ev("official: Major outage"), "t.yaml:4: events[0]: name the services it affects, or make it offline: true"},
+		{"offline with services", ev("offline: true, services: [whatsapp]"), "t.yaml:4: events[0].services: an offline event is about the bot's own network and names no service"},
+		{"unknown kind", ev("services: [whatsapp], reports_per_hour: 10, kind: vibes"), `t.yaml:4: events[0].kind: unknown report kind "vibes" (want one of login, messages, media, app, web)`},
+		{"kind without reports", ev("services: [whatsapp], official: Major outage, kind: login"), "t.yaml:4: events[0].kind: is the kind of reports_per_hour, which is not given"},
+		{"event after the end", head + "events:\n  - {from: 2024-01-01T11:00:00Z, to: 2024-01-01T13:00:00Z, offline: true}\n",
+			"t.yaml:4: events[0].from: 2024-01-01T11:00:00Z to 2024-01-01T13:00:00Z is not within the trace's start and end"},
+		{"negative target", head + "targets: {recovery: -1m}\n", "t.yaml:3: targets.recovery: must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml), testCatalog())
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("Parse error:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseReportsEveryMistake(t *testing.T) {
+	yaml := `start: 2024-01-01T10:00:00Z
+end: 2024-01-01T12:00:00Z
+noise: {blocked: -0.1}
+events:
+  - {from: 2024-01-01T10:00:00Z, to: 2024-01-01T11:00:00Z, services: [myspace], official: Major outage}
+`
+	_, err := Parse("t.yaml", []byte(yaml), testCatalog())
+	if err == nil {
+		t.Fatal("Parse succeeded, want errors")
+	}
+	want := []string{
+		"t.yaml:3: noise.blocked: -0.1 is not a probability between 0 and 1",
+		`t.yaml:5: events[0].services[0]: unknown service "myspace"`,
+	}
+	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestShippedTracesParse(t *testing.T) {
+	for _, path := range shippedTraces(t) {
+		if _, err := Load(path, defaultOptions().Catalog); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+}
