@@ -187,7 +187,7 @@ func getMe(ctx context.Context, c *bot.Client, log *slog.Logger) (tele.User, err
 		}
 		var ae *bot.APIError
 		if errors.As(err, &ae) && (ae.Code == 401 || ae.Code == 404) {
-			return me, fmt.Errorf("Telegram rejected TELEGRAM_TOKEN (%d %s): check it with @BotFather", ae.Code, ae.Description)
+			return me, fmt.Errorf("the Bot API rejected TELEGRAM_TOKEN (%d %s): check it with @BotFather", ae.Code, ae.Description)
 		}
 		wait := min(time.Duration(attempt)*2*time.Second, 30*time.Second)
 		log.Warn("cannot reach Telegram; retrying", "err", err, "retry_in", wait)
