@@ -70,6 +70,7 @@ func writeFanOutConfig(t *testing.T, probed, limits string) string {
 	t.Helper()
 	y := fmt.Sprintf(`schedule: "@every 1h"
 control: []
+official: {url: ""}   # tests never reach metastatus.com
 limits: %s
 services:
   - id: whatsapp

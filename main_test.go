@@ -69,6 +69,7 @@ func writeConfig(t *testing.T, wa, ig, control string) string {
 	t.Helper()
 	y := fmt.Sprintf(`schedule: "@every 1s"
 thresholds: {down_after: 2, up_after: 2, recheck: 150ms, round_timeout: 900ms}
+official: {url: ""}   # tests never reach metastatus.com
 control:
   - {name: local, kind: http, target: %[3]s/generate_204, timeout: 500ms}
 services:

@@ -16,8 +16,29 @@ type Assessment struct {
 	// saying "major", or two kinds of evidence agreeing. Weak evidence must
 	// also last Thresholds.WeakFor.
 	Strong   bool
-	Class    Class  // dominant hard failure class, or "" when probes saw none
+	Class    Class  // dominant hard failure class when several probes agree, else ""
 	Official string // Meta's wording when it reported trouble
+	Kinds    Kinds  // which kinds of evidence reported trouble
+}
+
+// Kinds is a set of kinds of evidence.
+type Kinds uint8
+
+// Kinds of evidence.
+const (
+	ByProbes Kinds = 1 << iota
+	ByOfficial
+	ByReports
+	ByPeers // the same probe failing the same way for other services
+)
+
+// count returns how many kinds k holds.
+func (k Kinds) count() int {
+	n := 0
+	for ; k != 0; k &= k - 1 {
+		n++
+	}
+	return n
 }
 
 // Assess fuses the three kinds of evidence of one round:
@@ -29,10 +50,12 @@ type Assessment struct {
 //   - Meta's official status: "major" means down, "minor" degraded.
 //   - People's reports: a spike means degraded, never down on its own.
 //
-// Several probes failing hard, or Meta saying "major", is strong evidence.
-// One probe failing, Meta's "minor" or a report spike alone is weak; two of
-// them together are strong. When the control probes failed, the round says
-// nothing (Unknown).
+// Several probes failing hard (at least two that fail the same way, or at
+// least half of those that could tell), or Meta saying "major", is strong
+// evidence. Fewer probes, Meta's "minor" or a report spike alone is weak;
+// two kinds together are strong, and so is a probe failing the same way for
+// several Meta services at once (Observation.Corroborated). When the control
+// probes failed, the round says nothing (Unknown).
 func Assess(o Observation) Assessment {
 	if !o.ControlOK {
 		return Assessment{State: Unknown}
@@ -50,7 +73,17 @@ func Assess(o Observation) Assessment {
 		}
 	}
 	var a Assessment
-	a.Class = dominant(classes)
+	// One failing probe is as often noise as news: its class is no basis
+	// for calling several services one outage. Two failing the same way
+	// (both chat endpoints timing out) rarely are.
+	sameWay := 0
+	for _, n := range classes {
+		sameWay = max(sameWay, n)
+	}
+	several := hard >= 2 && (2*hard >= informative || sameWay >= 2)
+	if several {
+		a.Class = dominant(classes)
+	}
 	official := OfficialUnknown
 	for _, s := range o.Official {
 		official = max(official, s.Level)
@@ -60,23 +93,26 @@ func Assess(o Observation) Assessment {
 	}
 
 	probesDown := hard > 0 && hard == informative
-	kinds := 0 // independent kinds of evidence of trouble
 	if hard > 0 {
-		kinds++
+		a.Kinds |= ByProbes
 	}
 	if official >= OfficialMinor {
-		kinds++
+		a.Kinds |= ByOfficial
 	}
 	if o.Reports.Spike {
-		kinds++
+		a.Kinds |= ByReports
 	}
+	if o.Corroborated && hard > 0 {
+		a.Kinds |= ByPeers
+	}
+	kinds := a.Kinds.count()
 	switch {
-	case probesDown && hard >= 2, official == OfficialMajor:
+	case probesDown && several, official == OfficialMajor:
 		a.State, a.Strong = Down, true
 	case probesDown:
 		a.State, a.Strong = Down, kinds >= 2
 	case kinds > 0:
-		a.State, a.Strong = Degraded, hard >= 2 || kinds >= 2
+		a.State, a.Strong = Degraded, several || kinds >= 2
 	case informative == 0 && official == OfficialUnknown:
 		a.State = Unknown // everything throttled, and Meta silent
 	default:
@@ -130,6 +166,14 @@ func Decide(prev Status, o Observation, th Thresholds) (next Status, t Transitio
 		next.setState(Unknown, o.At)
 		return next, Transition{}, false
 	}
+	if o.Reports.Spike && lingering(next, o) {
+		// People's reports of an outage the probes or Meta confirmed stay
+		// in the report window (15 min) after it is over: they neither keep
+		// it open nor, with a stray probe failure, open it again.
+		quiet := o
+		quiet.Reports.Spike = false
+		a = Assess(quiet)
+	}
 	next.Evidence = failures(o.Results)
 	next.Official = a.Official
 	next.Reports = o.Reports
@@ -137,12 +181,20 @@ func Decide(prev Status, o Observation, th Thresholds) (next Status, t Transitio
 
 	switch {
 	case a.State == next.Announced:
-		next.Pending, next.Streak, next.StreakStart = "", 0, time.Time{}
+		next.Pending, next.Streak, next.StrongStreak, next.StreakStart = "", 0, 0, time.Time{}
+		if a.State != Operational {
+			next.Basis |= a.Kinds
+		}
 	case next.Streak > 0 && sameTrend(a.State, next.Pending, next.Announced):
 		next.Pending = a.State
 		next.Streak++
 	default:
-		next.Pending, next.Streak, next.StreakStart = a.State, 1, o.At
+		next.Pending, next.Streak, next.StrongStreak, next.StreakStart = a.State, 1, 0, o.At
+	}
+	if a.Strong {
+		next.StrongStreak++
+	} else {
+		next.StrongStreak = 0
 	}
 
 	if next.Streak > 0 && confirmed(next, a, o.At, th) {
@@ -153,19 +205,39 @@ func Decide(prev Status, o Observation, th Thresholds) (next Status, t Transitio
 		if next.Announced == Operational {
 			next.BadSince = o.At
 		}
+		if next.Announced == Operational {
+			next.Basis = 0
+		}
 		next.Announced = a.State
 		next.Class = a.Class
+		next.Basis |= a.Kinds
 		if a.State == Operational {
-			next.Class, next.BadSince = "", time.Time{}
+			if next.Basis&(ByProbes|ByOfficial) != 0 {
+				next.Recovered = o.At
+			}
+			next.Class, next.BadSince, next.Basis = "", time.Time{}, 0
 		}
-		next.Pending, next.Streak, next.StreakStart = "", 0, time.Time{}
+		next.Pending, next.Streak, next.StrongStreak, next.StreakStart = "", 0, 0, time.Time{}
 		changed = true
 	}
 	next.setState(displayed(next), o.At)
 	return next, t, changed
 }
 
-// confirmed reports whether the pending streak is enough to announce.
+// lingering reports whether the reports of o may be those of an outage the
+// probes or Meta confirmed: it is still announced, or it ended less than a
+// report window ago.
+func lingering(s Status, o Observation) bool {
+	if s.Announced != Operational {
+		return s.Basis&(ByProbes|ByOfficial) != 0
+	}
+	return !s.Recovered.IsZero() && o.At.Sub(s.Recovered) < time.Duration(o.Reports.Window)
+}
+
+// confirmed reports whether the pending streak is enough to announce:
+// DownAfter strong rounds in a row, or DownAfter rounds of any strength that
+// have lasted WeakFor. (One strong round after a weak one is not enough:
+// two probes failing by chance in the same round would be.)
 func confirmed(s Status, a Assessment, at time.Time, th Thresholds) bool {
 	if a.State == Operational {
 		return s.Streak >= th.UpAfter
@@ -173,7 +245,7 @@ func confirmed(s Status, a Assessment, at time.Time, th Thresholds) bool {
 	if s.Streak < th.DownAfter {
 		return false
 	}
-	return a.Strong || at.Sub(s.StreakStart) >= time.Duration(th.WeakFor)
+	return s.StrongStreak >= th.DownAfter || at.Sub(s.StreakStart) >= time.Duration(th.WeakFor)
 }
 
 // displayed is the state /status shows: the announced one, or Suspected or

@@ -10,7 +10,8 @@ import (
 )
 
 // round builds an observation from a compact code, one letter per probe:
-// o = ok, x = hard failure (http_5xx), b = throttled (http_blocked),
+// o = ok, x = hard failure (http_5xx), t = another hard failure
+// (tcp_timeout), b = throttled (http_blocked),
 // s = soft failure (body_mismatch). A leading '!' means the control probes failed.
 func round(code string, at time.Time) Observation {
 	o := Observation{Service: "whatsapp", ControlOK: true, At: at}
@@ -19,7 +20,7 @@ func round(code string, at time.Time) Observation {
 		code = code[1:]
 	}
 	for i, c := range code {
-		cl := map[rune]Class{'o': ClassOK, 'x': ClassHTTP5xx, 'b': ClassHTTPBlocked, 's': ClassBodyMismatch}[c]
+		cl := map[rune]Class{'o': ClassOK, 'x': ClassHTTP5xx, 't': ClassTCPTimeout, 'b': ClassHTTPBlocked, 's': ClassBodyMismatch}[c]
 		o.Results = append(o.Results, Result{Probe: string(rune('a' + i)), Class: cl})
 	}
 	return o
@@ -119,15 +120,18 @@ func TestAssessFusesEvidence(t *testing.T) {
 		want     Assessment
 	}{
 		{"all clean", "ooo", ok, ReportSignal{}, Assessment{State: Operational, Strong: true}},
-		{"several probes down", "xxx", nil, ReportSignal{}, Assessment{State: Down, Strong: true, Class: ClassHTTP5xx}},
-		{"the only informative probe down is weak", "xbb", nil, ReportSignal{}, Assessment{State: Down, Class: ClassHTTP5xx}},
-		{"one probe of three is weak", "xoo", nil, ReportSignal{}, Assessment{State: Degraded, Class: ClassHTTP5xx}},
-		{"two probes of three are strong", "xxo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx}},
-		{"one probe confirmed by reports", "xoo", nil, spike, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx}},
-		{"Meta says major", "ooo", major, ReportSignal{}, Assessment{State: Down, Strong: true, Official: "WhatsApp Business API: Major outage"}},
-		{"Meta says minor, alone", "ooo", minor, ReportSignal{}, Assessment{State: Degraded, Official: "Facebook Login: Medium disruptions"}},
-		{"Meta's minor confirmed by reports", "ooo", minor, spike, Assessment{State: Degraded, Strong: true, Official: "Facebook Login: Medium disruptions"}},
-		{"reports alone are weak and never down", "ooo", nil, spike, Assessment{State: Degraded}},
+		{"several probes down", "xxx", nil, ReportSignal{}, Assessment{State: Down, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
+		{"the only informative probe down is weak", "xbb", nil, ReportSignal{}, Assessment{State: Down, Kinds: ByProbes}},
+		{"one probe of three is weak", "xoo", nil, ReportSignal{}, Assessment{State: Degraded, Kinds: ByProbes}},
+		{"two probes of three are strong", "xxo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
+		{"two probes of six failing differently are weak", "xtoooo", nil, ReportSignal{}, Assessment{State: Degraded, Kinds: ByProbes}},
+		{"two probes of six failing the same way are strong", "xxoooo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
+		{"three probes of six are strong", "xxxooo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
+		{"one probe confirmed by reports", "xoo", nil, spike, Assessment{State: Degraded, Strong: true, Kinds: ByProbes | ByReports}},
+		{"Meta says major", "ooo", major, ReportSignal{}, Assessment{State: Down, Strong: true, Official: "WhatsApp Business API: Major outage", Kinds: ByOfficial}},
+		{"Meta says minor, alone", "ooo", minor, ReportSignal{}, Assessment{State: Degraded, Official: "Facebook Login: Medium disruptions", Kinds: ByOfficial}},
+		{"Meta's minor confirmed by reports", "ooo", minor, spike, Assessment{State: Degraded, Strong: true, Official: "Facebook Login: Medium disruptions", Kinds: ByOfficial | ByReports}},
+		{"reports alone are weak and never down", "ooo", nil, spike, Assessment{State: Degraded, Kinds: ByReports}},
 		{"throttled everywhere, Meta silent", "bbb", nil, ReportSignal{}, Assessment{State: Unknown}},
 		{"offline vantage point", "!xxx", major, spike, Assessment{State: Unknown}},
 	} {
@@ -168,6 +172,89 @@ func TestDecideWeakEvidenceMustLast(t *testing.T) {
 	}
 	if states[0] != Suspected || states[9] != Degraded {
 		t.Errorf("states = %v, want suspected first and degraded at the end", states)
+	}
+}
+
+func TestAssessCorroborated(t *testing.T) {
+	o := round("xoooo", time.Time{})
+	if a := Assess(o); a.Strong {
+		t.Fatalf("one probe of five failing is strong on its own: %+v", a)
+	}
+	o.Corroborated = true
+	if a := Assess(o); !a.Strong || a.Kinds != ByProbes|ByPeers {
+		t.Errorf("corroborated by other services: %+v, want strong, probes and peers", a)
+	}
+}
+
+func TestCorroborate(t *testing.T) {
+	mk := func(service string, probes ...string) Observation {
+		o := Observation{Service: service, ControlOK: true, Results: []Result{{Probe: "web", Class: ClassOK}}}
+		for _, p := range probes {
+			o.Results = append(o.Results, Result{Probe: p, Class: ClassDNSTimeout})
+		}
+		return o
+	}
+	round := []Observation{
+		mk("facebook", "dns_authoritative"),
+		mk("instagram", "dns_authoritative"),
+		mk("whatsapp", "dns_authoritative", "dns"),
+		mk("messenger", "dns"),
+		mk("threads"),
+	}
+	corroborate(round, 3)
+	var got []string
+	for _, o := range round {
+		if o.Corroborated {
+			got = append(got, o.Service)
+		}
+	}
+	if diff := cmp.Diff([]string{"facebook", "instagram", "whatsapp"}, got); diff != "" {
+		t.Errorf("corroborated (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecideOneStrongRoundAfterAWeakOneIsNotEnough(t *testing.T) {
+	// Two probes of three failing by chance in a re-check after one failed
+	// by chance: still noise until the strong evidence repeats.
+	th := Thresholds{DownAfter: 2, UpAfter: 2, WeakFor: Duration(3 * time.Minute)}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	var s Status
+	var announced []int
+	for i, code := range []string{"xoo", "xxo", "ooo", "xoo", "xxo", "xxo"} {
+		var changed bool
+		s, _, changed = Decide(s, round(code, t0.Add(time.Duration(i)*5*time.Second)), th)
+		if changed {
+			announced = append(announced, i)
+		}
+	}
+	if diff := cmp.Diff([]int{5}, announced); diff != "" {
+		t.Errorf("announced at rounds (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecideReportsDoNotHoldAConfirmedOutageOpen(t *testing.T) {
+	th := Thresholds{DownAfter: 2, UpAfter: 2, WeakFor: Duration(3 * time.Minute)}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	spike := ReportSignal{Count: 300, Spike: true}
+	var s Status
+	var got []string
+	for i, r := range []struct {
+		probes string
+		spike  bool
+	}{{"xxx", true}, {"xxx", true}, {"ooo", true}, {"ooo", true}} {
+		o := round(r.probes, t0.Add(time.Duration(i)*30*time.Second))
+		if r.spike {
+			o.Reports = spike
+		}
+		var tr Transition
+		var changed bool
+		s, tr, changed = Decide(s, o, th)
+		if changed {
+			got = append(got, fmt.Sprintf("%d:%s", i, tr.To))
+		}
+	}
+	if diff := cmp.Diff([]string{"1:down", "3:operational"}, got); diff != "" {
+		t.Errorf("transitions (-want +got):\n%s", diff)
 	}
 }
 

@@ -75,6 +75,10 @@ type Observation struct {
 	Official []OfficialStatus
 	// Reports is what people report about this service.
 	Reports ReportSignal
+	// Corroborated is set by the Watcher when a probe of this service failed
+	// the same way (same probe name, same class) for several services in
+	// the same round: Meta-wide outages look like that, noise does not.
+	Corroborated bool
 }
 
 // Status is a service's persisted detector state. It survives restarts so that
@@ -94,8 +98,13 @@ type Status struct {
 	// Strong says whether the last round's trouble was strong evidence;
 	// StreakStart is when the pending streak began. Weak evidence must last
 	// Thresholds.WeakFor before it is announced.
-	Strong      bool      `json:"strong,omitempty"`
-	StreakStart time.Time `json:"streak_start,omitzero"`
+	Strong       bool      `json:"strong,omitempty"`
+	StrongStreak int       `json:"strong_streak,omitempty"` // strong rounds at the end of the streak
+	StreakStart  time.Time `json:"streak_start,omitzero"`
+	// Basis is the kinds of evidence the announced trouble rests on, and
+	// Recovered when trouble that probes or Meta confirmed last ended.
+	Basis     Kinds     `json:"basis,omitempty"`
+	Recovered time.Time `json:"recovered,omitzero"`
 	// Evidence is the failing results of the last round (empty when clean);
 	// Official and Reports the other kinds of evidence of that round.
 	Evidence []Result     `json:"evidence,omitempty"`

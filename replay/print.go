@@ -60,15 +60,11 @@ func (r *Result) Print(w io.Writer, verbose bool) error {
 func PrintOverall(w io.Writer, results []*Result) error {
 	p := &printer{w: w}
 	scores := make([]Score, len(results))
-	var misses []string
 	for i, r := range results {
 		scores[i] = r.Score
-		if len(r.Misses()) > 0 {
-			misses = append(misses, r.Trace.File+" missed its targets")
-		}
 	}
 	p.printf("overall, %d traces:\n", len(results))
-	p.summary("  ", Merge(scores...).Figures(), DefaultTargets(), misses)
+	p.summary("  ", Merge(scores...).Figures(), DefaultTargets(), Overall(results))
 	return p.err
 }
 

@@ -25,7 +25,9 @@ import (
 type Options struct {
 	Thresholds checks.Thresholds
 	Reports    checks.ReportRule
-	// OfficialEvery is how often Meta's status page is read; 0 means never.
+	// Official says whether Meta's status page is read, at most once per
+	// OfficialEvery (0: every round), as the bot does.
+	Official      bool
 	OfficialEvery time.Duration
 	// Catalog gives the probes and official products of the services a
 	// trace names.
@@ -36,17 +38,14 @@ type Options struct {
 // FromConfig takes the options from a configuration, so that a replay
 // measures what the bot would run with.
 func FromConfig(cfg config.Config, log *slog.Logger) Options {
-	o := Options{
+	return Options{
 		Thresholds:    cfg.Thresholds,
 		Reports:       cfg.Reports,
+		Official:      cfg.Official.URL != "",
 		OfficialEvery: time.Duration(cfg.Official.Every),
 		Catalog:       cfg.Services,
 		Log:           log,
 	}
-	if cfg.Official.URL == "" {
-		o.OfficialEvery = 0
-	}
-	return o
 }
 
 // Result is a replayed trace with its score.
@@ -58,14 +57,29 @@ type Result struct {
 }
 
 // Misses lists the trace's targets that the replay missed.
-func (r *Result) Misses() []string { return r.Score.Figures().Misses(r.Trace.Targets) }
+func (r *Result) Misses() []string { return r.Score.Figures().Misses(r.Trace.Targets, false) }
+
+// Overall returns the targets that the results miss together: each trace's
+// own (detection, false alarms, recovery), and the median delays over all
+// their outages against the default targets.
+func Overall(results []*Result) []string {
+	scores := make([]Score, len(results))
+	var misses []string
+	for i, r := range results {
+		scores[i] = r.Score
+		if len(r.Misses()) > 0 {
+			misses = append(misses, r.Trace.File+" missed its targets")
+		}
+	}
+	return append(misses, Merge(scores...).Figures().Misses(DefaultTargets(), true)...)
+}
 
 // Run replays tr through a checks.Watcher with opt's settings and scores
 // the transitions it announced. Rounds start every tr.Interval, the first
 // one a seeded fraction of an interval after tr.Start; re-checks happen in
 // virtual time when the Watcher asks for them. It fails only when ctx ends.
 func Run(ctx context.Context, tr *Trace, opt Options) (*Result, error) {
-	w := newWorld(tr, opt.Reports, opt.OfficialEvery)
+	w := newWorld(tr, opt)
 	clk := &clock{}
 	st := &memStore{statuses: make(map[string]checks.Status)}
 	log := opt.Log
@@ -110,7 +124,6 @@ func Files(ctx context.Context, paths []string, opt Options, verbose bool, out i
 		}
 		traces = append(traces, tr)
 	}
-	pass := true
 	results := make([]*Result, 0, len(traces))
 	for i, tr := range traces {
 		r, err := Run(ctx, tr, opt)
@@ -123,16 +136,13 @@ func Files(ctx context.Context, paths []string, opt Options, verbose bool, out i
 		if err := r.Print(out, verbose); err != nil {
 			return false, err
 		}
-		pass = pass && len(r.Misses()) == 0
 		results = append(results, r)
 	}
-	if len(results) > 1 {
-		fmt.Fprintln(out)
-		if err := PrintOverall(out, results); err != nil {
-			return false, err
-		}
+	fmt.Fprintln(out)
+	if err := PrintOverall(out, results); err != nil {
+		return false, err
 	}
-	return pass, nil
+	return len(Overall(results)) == 0, nil
 }
 
 // clock is the replay's virtual time; the Watcher's re-checks advance it.

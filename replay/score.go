@@ -161,7 +161,11 @@ func (s Score) Figures() Figures {
 
 // Misses says, one line each, which targets the figures miss; none means
 // every target is met.
-func (f Figures) Misses(t Targets) []string {
+//
+// The median delays are judged only when medians is true: a median means
+// something over many outages, so a run of several traces judges it over
+// all their outages together (see Overall), not trace by trace.
+func (f Figures) Misses(t Targets, medians bool) []string {
 	var out []string
 	if f.Detected < f.Outages {
 		out = append(out, fmt.Sprintf("%d of %d outages missed", f.Outages-f.Detected, f.Outages))
@@ -169,10 +173,10 @@ func (f Figures) Misses(t Targets) []string {
 	if f.FalseAlarms > t.FalseAlarms {
 		out = append(out, fmt.Sprintf("%d false alarms (at most %d)", f.FalseAlarms, t.FalseAlarms))
 	}
-	if f.HasProbes && f.ProbesDelay > t.ProbesDelay {
+	if medians && f.HasProbes && f.ProbesDelay > t.ProbesDelay {
 		out = append(out, fmt.Sprintf("median delay of outages seen by probes %s (at most %s)", short(f.ProbesDelay), short(t.ProbesDelay)))
 	}
-	if f.HasOther && f.OtherDelay > t.OtherDelay {
+	if medians && f.HasOther && f.OtherDelay > t.OtherDelay {
 		out = append(out, fmt.Sprintf("median delay of outages seen by the official page or reports %s (at most %s)", short(f.OtherDelay), short(t.OtherDelay)))
 	}
 	if f.Unrecovered > 0 {

@@ -18,6 +18,10 @@ import (
 	"github.com/outagebot/outagebot/checks"
 )
 
+// maxProbes bounds the probes of a service in a trace: a real service has
+// a handful, and a typo must not make a replay build millions.
+const maxProbes = 100
+
 // DefaultInterval is the probe schedule of a trace that gives none: the
 // bot's own default.
 const DefaultInterval = 30 * time.Second
@@ -200,8 +204,8 @@ func (e *Error) Error() string {
 // decoder; everything else by validate.
 type traceFile struct {
 	Name     string                  `yaml:"name"`
-	Start    time.Time               `yaml:"start"`
-	End      time.Time               `yaml:"end"`
+	Start    timestamp               `yaml:"start"`
+	End      timestamp               `yaml:"end"`
 	Interval checks.Duration         `yaml:"interval"`
 	Seed     uint64                  `yaml:"seed"`
 	Services map[string]*serviceFile `yaml:"services"`
@@ -210,6 +214,22 @@ type traceFile struct {
 	Events   []eventFile             `yaml:"events"`
 	Targets  targetsFile             `yaml:"targets"`
 }
+
+// timestamp is a moment written in RFC 3339, read as UTC.
+type timestamp time.Time
+
+// UnmarshalYAML reads RFC 3339 and names the line on error.
+func (t *timestamp) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.Parse(time.RFC3339, n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: invalid time %q (use RFC 3339, e.g. 2021-10-04T15:39:00Z)", n.Line, n.Value)
+	}
+	*t = timestamp(v.UTC())
+	return nil
+}
+
+// utc returns the moment, zero when it was not given.
+func (t timestamp) utc() time.Time { return time.Time(t) }
 
 type serviceFile struct {
 	Probes *int `yaml:"probes"`
@@ -224,14 +244,14 @@ type noiseFile struct {
 type outageFile struct {
 	Name     string    `yaml:"name"`
 	Services []string  `yaml:"services"`
-	Start    time.Time `yaml:"start"`
-	End      time.Time `yaml:"end"`
+	Start    timestamp `yaml:"start"`
+	End      timestamp `yaml:"end"`
 	SeenBy   SeenBy    `yaml:"seen_by"`
 }
 
 type eventFile struct {
-	From           time.Time    `yaml:"from"`
-	To             time.Time    `yaml:"to"`
+	From           timestamp    `yaml:"from"`
+	To             timestamp    `yaml:"to"`
 	Services       []string     `yaml:"services"`
 	Failing        Failing      `yaml:"failing"`
 	Class          checks.Class `yaml:"class"`
@@ -263,11 +283,14 @@ func Load(path string, catalog []checks.Service) (*Trace, error) {
 // joined with errors.Join). catalog gives the services' probes and official
 // products; a trace may name other services if it gives their probe count.
 func Parse(file string, data []byte, catalog []checks.Service) (*Trace, error) {
+	if line := loneCR(data); line > 0 {
+		return nil, &Error{File: file, Line: line, Msg: "carriage return without a line feed: save the file with \\n or \\r\\n line endings"}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(file, err)
 	}
-	if root.Kind == 0 {
+	if root.Kind == 0 || len(root.Content) == 1 && root.Content[0].ShortTag() == "!!null" {
 		return nil, &Error{File: file, Msg: "empty trace"}
 	}
 	var tf traceFile
@@ -276,15 +299,34 @@ func Parse(file string, data []byte, catalog []checks.Service) (*Trace, error) {
 	if err := dec.Decode(&tf); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, err)
 	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		// A second document would be silently ignored.
+		return nil, &Error{File: file, Line: extra.Line, Msg: "a second YAML document: one file holds one trace"}
+	}
 	v := validator{file: file, root: &root}
 	tr := v.trace(tf, catalog)
-	if len(v.errs) > 0 {
-		slices.SortStableFunc(v.errs, func(a, b error) int {
-			return cmp.Compare(a.(*Error).Line, b.(*Error).Line)
-		})
-		return nil, errors.Join(v.errs...)
+	if len(v.errs) == 0 {
+		return tr, nil
 	}
-	return tr, nil
+	slices.SortStableFunc(v.errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+	errs := make([]error, len(v.errs))
+	for i, e := range v.errs {
+		errs[i] = e
+	}
+	return nil, errors.Join(errs...)
+}
+
+// loneCR returns the line of the first carriage return not followed by a
+// line feed, or 0. YAML breaks lines there, grep and most tools do not, so
+// line numbers in errors would no longer be the ones people look up.
+func loneCR(data []byte) int {
+	for i, b := range data {
+		if b == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
+			return 1 + bytes.Count(data[:i], []byte("\n"))
+		}
+	}
+	return 0
 }
 
 // yaml.v3 gives positions only inside its messages, as "line N: ...".
@@ -314,7 +356,7 @@ func yamlError(file string, err error) error {
 type validator struct {
 	file string
 	root *yaml.Node
-	errs []error
+	errs []*Error
 }
 
 func (v *validator) fail(path []any, format string, args ...any) {
@@ -325,16 +367,16 @@ func (v *validator) trace(tf traceFile, catalog []checks.Service) *Trace {
 	tr := &Trace{
 		File:     v.file,
 		Name:     cmp.Or(tf.Name, v.file),
-		Start:    tf.Start.UTC(),
-		End:      tf.End.UTC(),
+		Start:    tf.Start.utc(),
+		End:      tf.End.utc(),
 		Interval: cmp.Or(time.Duration(tf.Interval), DefaultInterval),
 		Seed:     tf.Seed,
 		Noise:    Noise(tf.Noise),
 	}
 	switch {
-	case tf.Start.IsZero():
+	case tr.Start.IsZero():
 		v.fail(path("start"), "missing")
-	case tf.End.IsZero():
+	case tr.End.IsZero():
 		v.fail(path("end"), "missing")
 	case !tr.End.After(tr.Start):
 		v.fail(path("end"), "must be after start")
@@ -375,8 +417,8 @@ func (v *validator) services(given map[string]*serviceFile, catalog []checks.Ser
 		case !ok && n == 0:
 			v.fail(path("services", id), "not in the catalog: give its number of probes, e.g. {probes: 3}")
 			continue
-		case n < 1:
-			v.fail(path("services", id, "probes"), "must be at least 1")
+		case n < 1 || n > maxProbes:
+			v.fail(path("services", id, "probes"), "must be between 1 and %d", maxProbes)
 			continue
 		}
 		probes := slices.Clone(cat.Probes[:min(n, len(cat.Probes))])
@@ -389,15 +431,17 @@ func (v *validator) services(given map[string]*serviceFile, catalog []checks.Ser
 }
 
 func (v *validator) noise(n Noise) {
+	valid := true
 	for _, f := range []struct {
 		key string
 		p   float64
 	}{{"probe_failure", n.ProbeFailure}, {"blocked", n.Blocked}} {
 		if f.p < 0 || f.p > 1 {
 			v.fail(path("noise", f.key), "%v is not a probability between 0 and 1", f.p)
+			valid = false
 		}
 	}
-	if n.ProbeFailure+n.Blocked > 1 {
+	if valid && n.ProbeFailure+n.Blocked > 1 {
 		v.fail(path("noise", "blocked"), "probe_failure + blocked exceeds 1")
 	}
 	if n.ReportsPerHour < 0 {
@@ -406,11 +450,11 @@ func (v *validator) noise(n Noise) {
 }
 
 func (v *validator) outages(given []outageFile, tr *Trace) []Outage {
-	out := make([]Outage, 0, len(given))
+	var out []Outage
 	for i, o := range given {
 		at := func(key ...any) []any { return append(path("outages", i), key...) }
 		oc := Outage{Name: cmp.Or(o.Name, fmt.Sprintf("outage %d", i+1)), Services: o.Services,
-			Start: o.Start.UTC(), End: o.End.UTC(), SeenBy: o.SeenBy}
+			Start: o.Start.utc(), End: o.End.utc(), SeenBy: o.SeenBy}
 		v.span(at, "start", "end", oc.Start, oc.End, tr)
 		if len(o.Services) == 0 {
 			v.fail(at("services"), "name at least one service")
@@ -429,10 +473,10 @@ func (v *validator) outages(given []outageFile, tr *Trace) []Outage {
 }
 
 func (v *validator) events(given []eventFile, tr *Trace) []Event {
-	out := make([]Event, 0, len(given))
+	var out []Event
 	for i, e := range given {
 		at := func(key ...any) []any { return append(path("events", i), key...) }
-		ev := Event{Line: lineOf(v.root, at()...), From: e.From.UTC(), To: e.To.UTC(), Services: e.Services,
+		ev := Event{Line: lineOf(v.root, at()...), From: e.From.utc(), To: e.To.utc(), Services: e.Services,
 			Failing: e.Failing, Class: e.Class, Official: strings.TrimSpace(e.Official), Product: e.Product,
 			ReportsPerHour: e.ReportsPerHour, Kind: e.Kind, Offline: e.Offline}
 		v.span(at, "from", "to", ev.From, ev.To, tr)
@@ -442,7 +486,7 @@ func (v *validator) events(given []eventFile, tr *Trace) []Event {
 			v.fail(at("services"), "an offline event is about the bot's own network and names no service")
 		case !ev.Offline && len(ev.Services) == 0:
 			v.fail(at(), "name the services it affects, or make it offline: true")
-		case !ev.Offline && ev.Failing.IsZero() && ev.Official == "" && ev.ReportsPerHour == 0:
+		case !ev.Offline && ev.Failing.IsZero() && ev.Class == "" && ev.Official == "" && ev.ReportsPerHour == 0:
 			v.fail(at(), "does nothing: give failing and class, official, or reports_per_hour")
 		}
 		switch {

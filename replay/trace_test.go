@@ -25,7 +25,7 @@ func testCatalog() []checks.Service {
 	}
 }
 
-func at(s string) time.Time {
+func utc(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
@@ -47,7 +47,7 @@ start: 2024-01-01T10:00:00Z
 end: 2024-01-01T12:30:00+01:00
 `,
 			want: &Trace{
-				File: "t.yaml", Name: "t.yaml", Start: at("2024-01-01T10:00:00Z"), End: at("2024-01-01T11:30:00Z"),
+				File: "t.yaml", Name: "t.yaml", Start: utc("2024-01-01T10:00:00Z"), End: utc("2024-01-01T11:30:00Z"),
 				Interval: DefaultInterval,
 				Services: []Service{
 					{ID: "whatsapp", Probes: cat[0].Probes, Orgs: []string{"whatsapp-business-api"}},
@@ -80,7 +80,7 @@ events:
 targets: {probes_delay: 40s, false_alarms: 2}
 `,
 			want: &Trace{
-				File: "t.yaml", Name: "a day", Start: at("2024-01-01T10:00:00Z"), End: at("2024-01-01T12:00:00Z"),
+				File: "t.yaml", Name: "a day", Start: utc("2024-01-01T10:00:00Z"), End: utc("2024-01-01T12:00:00Z"),
 				Interval: time.Minute, Seed: 7,
 				Services: []Service{
 					{ID: "threads", Probes: cat[1].Probes},
@@ -88,16 +88,16 @@ targets: {probes_delay: 40s, false_alarms: 2}
 					{ID: "lab", Probes: []checks.ProbeSpec{{Name: "probe1", Kind: "http"}}},
 				},
 				Noise: Noise{ProbeFailure: 0.02, Blocked: 0.01, ReportsPerHour: 2},
-				Outages: []Outage{{Name: "chat", Services: []string{"whatsapp"}, Start: at("2024-01-01T10:30:00Z"),
-					End: at("2024-01-01T11:00:00Z"), SeenBy: SeenByProbes}},
+				Outages: []Outage{{Name: "chat", Services: []string{"whatsapp"}, Start: utc("2024-01-01T10:30:00Z"),
+					End: utc("2024-01-01T11:00:00Z"), SeenBy: SeenByProbes}},
 				Events: []Event{
-					{Line: 16, From: at("2024-01-01T10:30:00Z"), To: at("2024-01-01T11:00:00Z"), Services: []string{"whatsapp"},
+					{Line: 15, From: utc("2024-01-01T10:30:00Z"), To: utc("2024-01-01T11:00:00Z"), Services: []string{"whatsapp"},
 						Failing: Failing{Probes: []string{"chat_tcp", "probe4"}}, Class: checks.ClassTCPTimeout},
-					{Line: 17, From: at("2024-01-01T10:30:00Z"), To: at("2024-01-01T11:00:00Z"), Services: []string{"whatsapp", "threads"},
+					{Line: 16, From: utc("2024-01-01T10:30:00Z"), To: utc("2024-01-01T11:00:00Z"), Services: []string{"whatsapp", "threads"},
 						Failing: Failing{N: 1}, Class: checks.ClassDNSServFail, Official: "Major outage", Product: "WhatsApp Business API",
 						ReportsPerHour: 300, Kind: "messages"},
-					{Line: 19, From: at("2024-01-01T11:10:00Z"), To: at("2024-01-01T11:12:00Z"), Offline: true},
-					{Line: 20, From: at("2024-01-01T11:20:00Z"), To: at("2024-01-01T11:30:00Z"), Services: []string{"lab"},
+					{Line: 18, From: utc("2024-01-01T11:10:00Z"), To: utc("2024-01-01T11:12:00Z"), Offline: true},
+					{Line: 19, From: utc("2024-01-01T11:20:00Z"), To: utc("2024-01-01T11:30:00Z"), Services: []string{"lab"},
 						Failing: Failing{All: true}, Class: checks.ClassHTTPBlocked},
 				},
 				Targets: Targets{ProbesDelay: 40 * time.Second, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute, FalseAlarms: 2},
@@ -125,16 +125,21 @@ func TestParseErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"empty file", "# nothing\n", "t.yaml: empty trace"},
-		{"syntax", head + "events: [\n", "t.yaml:4: did not find expected node content"},
+		{"empty document", "---\n", "t.yaml: empty trace"},
+		{"two documents", head + "---\n" + head, "t.yaml:3: a second YAML document: one file holds one trace"},
+		{"Windows line endings", "start: 2024-01-01T10:00:00Z\r\nend: 2024-01-01T12:00:00Z\r\ninterval: soon\r\n", `t.yaml:3: invalid duration "soon" (use e.g. 10s, 1m30s)`},
+		{"old Mac line endings", head + "seed: 1\rinterval: 1m\n", `t.yaml:3: carriage return without a line feed: save the file with \n or \r\n line endings`},
+		{"syntax", head + "events: [\n", "t.yaml:3: did not find expected node content"},
 		{"unknown key", head + "noise:\n  probe_failures: 0.1\n", "t.yaml:4: field probe_failures not found in type replay.noiseFile"},
 		{"unknown event key", ev("services: [whatsapp], failing: all, class: http_5xx, colour: red"), "t.yaml:4: field colour not found in type replay.eventFile"},
 		{"bad duration", head + "interval: soon\n", `t.yaml:3: invalid duration "soon" (use e.g. 10s, 1m30s)`},
-		{"bad time", "start: yesterday\nend: 2024-01-01T12:00:00Z\n", "t.yaml:1: cannot unmarshal !!str `yesterday` into time.Time"},
+		{"bad time", "start: yesterday\nend: 2024-01-01T12:00:00Z\n", `t.yaml:1: invalid time "yesterday" (use RFC 3339, e.g. 2021-10-04T15:39:00Z)`},
 		{"missing start", "end: 2024-01-01T12:00:00Z\n", "t.yaml:1: start: missing"},
 		{"end before start", "start: 2024-01-01T10:00:00Z\nend: 2024-01-01T09:00:00Z\n", "t.yaml:2: end: must be after start"},
 		{"tiny interval", head + "interval: 10ms\n", "t.yaml:3: interval: must be at least 1s"},
 		{"unknown service without probes", head + "services:\n  myspace: {}\n", `t.yaml:4: services.myspace: not in the catalog: give its number of probes, e.g. {probes: 3}`},
-		{"zero probes", head + "services:\n  whatsapp: {probes: 0}\n", "t.yaml:4: services.whatsapp.probes: must be at least 1"},
+		{"zero probes", head + "services:\n  whatsapp: {probes: 0}\n", "t.yaml:4: services.whatsapp.probes: must be between 1 and 100"},
+		{"a million probes", head + "services:\n  lab: {probes: 1000000}\n", "t.yaml:4: services.lab.probes: must be between 1 and 100"},
 		{"probability", head + "noise: {probe_failure: 1.5}\n", "t.yaml:3: noise.probe_failure: 1.5 is not a probability between 0 and 1"},
 		{"probabilities add up", head + "noise: {probe_failure: 0.6, blocked: 0.6}\n", "t.yaml:3: noise.blocked: probe_failure + blocked exceeds 1"},
 		{"outage without seen_by", head + "outages:\n  - {services: [whatsapp], start: 2024-01-01T10:00:00Z, end: 2024-01-01T11:00:00Z}\n",

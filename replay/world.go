@@ -20,7 +20,8 @@ import (
 type world struct {
 	tr       *Trace
 	rule     checks.ReportRule
-	every    time.Duration // how often Meta's status is read; 0: never
+	read     bool          // whether Meta's status page is read at all
+	every    time.Duration // and how often
 	services []*simService
 	byID     map[string]*simService
 
@@ -57,8 +58,8 @@ type signalCache struct {
 	sig           checks.ReportSignal
 }
 
-func newWorld(tr *Trace, rule checks.ReportRule, officialEvery time.Duration) *world {
-	w := &world{tr: tr, rule: rule.WithDefaults(), every: officialEvery, byID: make(map[string]*simService)}
+func newWorld(tr *Trace, opt Options) *world {
+	w := &world{tr: tr, rule: opt.Reports.WithDefaults(), read: opt.Official, every: opt.OfficialEvery, byID: make(map[string]*simService)}
 	for _, s := range tr.Services {
 		h := fnv.New64a()
 		h.Write([]byte(s.ID))
@@ -132,8 +133,7 @@ func (w *world) results(s *simService, now time.Time, offline bool) []checks.Res
 	for i, p := range s.Probes {
 		// Drawn for every probe, so that an event on one probe leaves the
 		// noise of the others as it was.
-		u := float64(rng.Uint64()>>11) / (1 << 53) // uniform in [0, 1), as rand.Float64
-
+		u := float64(rng.Uint64()>>11) / (1 << 53) // uniform in [0, 1)
 		r := checks.Result{Probe: p.Name, Kind: p.Kind, Target: p.Target, Class: checks.ClassOK}
 		e := lastBreaking(breaking, i, p.Name)
 		switch {
@@ -180,7 +180,7 @@ func throttles(kind string) bool { return kind == "http" || kind == "websocket" 
 // at now: read again only when the last read is w.every old, like the bot
 // does, and unknown when read while offline.
 func (w *world) officialStatus(now time.Time, offline bool) map[string][]checks.OfficialStatus {
-	if w.every <= 0 {
+	if !w.read {
 		return nil
 	}
 	if w.official != nil && now.Sub(w.fetched) < w.every {
