@@ -30,6 +30,11 @@ type Watcher struct {
 	// uses a timer. Replays pass a virtual clock's.
 	Sleep func(ctx context.Context, d time.Duration) bool
 	Log   *slog.Logger
+	// OnTransition, when set, is given each transition once it is committed.
+	OnTransition func(t Transition)
+	// OnRound, when set, is called as each Round returns, whatever its
+	// outcome: a heartbeat of the schedule.
+	OnRound func()
 }
 
 // Round probes every service and, while some service's rounds disagree with
@@ -38,6 +43,9 @@ type Watcher struct {
 // seconds after it is first seen. The whole round, re-checks included, is
 // bounded by Thresholds.RoundTimeout.
 func (w *Watcher) Round(ctx context.Context) {
+	if w.OnRound != nil {
+		defer w.OnRound()
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(w.Thresholds.RoundTimeout))
 	defer cancel()
 	statuses, err := w.Store.Statuses()
@@ -64,6 +72,11 @@ func (w *Watcher) Round(ctx context.Context) {
 		if len(transitions) > 0 && w.Notify != nil {
 			w.Notify()
 		}
+		if w.OnTransition != nil {
+			for _, t := range transitions {
+				w.OnTransition(t)
+			}
+		}
 		if len(unsettled) == 0 || attempt >= rechecks {
 			w.Log.Debug("round done", "transitions", len(transitions), "unsettled", unsettled)
 			return
@@ -83,6 +96,7 @@ func (w *Watcher) decide(statuses map[string]Status, obs []Observation) ([]Statu
 	var next []Status
 	var transitions []Transition
 	var unsettled []string
+	corroborate(obs, corroborateMin)
 	for _, o := range obs {
 		s, t, changed := Decide(statuses[o.Service], o, w.Thresholds)
 		statuses[o.Service] = s
@@ -109,5 +123,37 @@ func (w *Watcher) sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// corroborateMin is how many services must fail the same probe the same way
+// in one round for it to count as a Meta-wide signal. With probe noise of
+// 2 %, three at once happens about once in a hundred thousand rounds.
+const corroborateMin = 3
+
+// corroborate marks the observations with a hard failure that at least min
+// services share (same probe name, same class) in this round.
+func corroborate(obs []Observation, min int) {
+	type failure struct {
+		probe string
+		class Class
+	}
+	services := map[failure]int{}
+	for _, o := range obs {
+		seen := map[failure]bool{}
+		for _, r := range o.Results {
+			if f := (failure{r.Probe, r.Class}); r.Class.Hard() && !seen[f] {
+				seen[f] = true
+				services[f]++
+			}
+		}
+	}
+	for i, o := range obs {
+		for _, r := range o.Results {
+			if r.Class.Hard() && services[failure{r.Probe, r.Class}] >= min {
+				obs[i].Corroborated = true
+				break
+			}
+		}
 	}
 }
