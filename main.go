@@ -7,6 +7,9 @@
 //	outagebot [run]   start the bot (TELEGRAM_TOKEN required)
 //	outagebot check   probe every service once and print a table
 //	outagebot config  print the effective configuration as YAML
+//	outagebot backup [-from URL] [-db FILE] FILE
+//	                  write a consistent copy of the database, even while
+//	                  the bot runs
 //	outagebot replay [-v] FILE…
 //	                  run the detector over recorded outages and score it
 package main
@@ -49,13 +52,18 @@ func main() {
 // settings are the values that flags and environment variables provide;
 // flags win over the environment.
 type settings struct {
-	token      string
-	apiURL     string
-	db         string
-	channel    string
-	configPath string
-	schedule   string
-	logLevel   string
+	token       string
+	apiURL      string
+	db          string
+	channel     string
+	channelLang string // language of the channel's posts
+	configPath  string
+	schedule    string
+	logLevel    string
+	listen      string // operator's HTTP address: metrics, health, backups, webhook
+	webhookURL  string // public URL of the webhook; empty: long polling
+	adminToken  string // bearer token of /backup
+	from        string // backup: the running bot's base URL
 }
 
 // run is the whole program, separated from main so that tests drive it with
@@ -66,30 +74,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "run", "check", "config", "replay":
+	case "run", "check", "config", "replay", "backup":
 	default:
-		fmt.Fprintf(stderr, "outagebot: unknown command %q (want run, check, config or replay)\n", cmd)
+		fmt.Fprintf(stderr, "outagebot: unknown command %q (want run, check, config, replay or backup)\n", cmd)
 		return exitUsage
 	}
 
 	s := settings{
-		token:      getenv("TELEGRAM_TOKEN"),
-		apiURL:     cmp.Or(getenv("TELEGRAM_API_URL"), "https://api.telegram.org"),
-		db:         cmp.Or(getenv("OUTAGEBOT_DB"), "outagebot.db"),
-		channel:    getenv("OUTAGEBOT_CHANNEL"),
-		configPath: getenv("OUTAGEBOT_CONFIG"),
-		schedule:   getenv("OUTAGEBOT_SCHEDULE"),
-		logLevel:   cmp.Or(getenv("OUTAGEBOT_LOG_LEVEL"), "info"),
+		token:       getenv("TELEGRAM_TOKEN"),
+		apiURL:      cmp.Or(getenv("TELEGRAM_API_URL"), "https://api.telegram.org"),
+		db:          cmp.Or(getenv("OUTAGEBOT_DB"), "outagebot.db"),
+		channel:     getenv("OUTAGEBOT_CHANNEL"),
+		channelLang: cmp.Or(getenv("OUTAGEBOT_CHANNEL_LANG"), "en"),
+		configPath:  getenv("OUTAGEBOT_CONFIG"),
+		schedule:    getenv("OUTAGEBOT_SCHEDULE"),
+		logLevel:    cmp.Or(getenv("OUTAGEBOT_LOG_LEVEL"), "info"),
+		listen:      getenv("OUTAGEBOT_LISTEN"),
+		webhookURL:  getenv("OUTAGEBOT_WEBHOOK_URL"),
+		adminToken:  getenv("OUTAGEBOT_ADMIN_TOKEN"),
 	}
 	fs := flag.NewFlagSet("outagebot "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&s.configPath, "config", s.configPath, "YAML configuration file (env OUTAGEBOT_CONFIG; default: the embedded catalog)")
 	fs.StringVar(&s.schedule, "schedule", s.schedule, "cron spec of the probe rounds, e.g. \"@every 30s\" (env OUTAGEBOT_SCHEDULE; overrides the YAML)")
 	fs.StringVar(&s.logLevel, "log-level", s.logLevel, "debug, info, warn or error (env OUTAGEBOT_LOG_LEVEL)")
+	if cmd == "run" || cmd == "backup" {
+		fs.StringVar(&s.db, "db", s.db, "database file (env OUTAGEBOT_DB)")
+	}
 	if cmd == "run" {
 		fs.StringVar(&s.apiURL, "api-url", s.apiURL, "Bot API base URL (env TELEGRAM_API_URL)")
-		fs.StringVar(&s.db, "db", s.db, "database file (env OUTAGEBOT_DB)")
 		fs.StringVar(&s.channel, "channel", s.channel, "announcement channel, @name or -100… id (env OUTAGEBOT_CHANNEL)")
+		fs.StringVar(&s.channelLang, "channel-lang", s.channelLang, "language of the channel's posts, e.g. en, it, pt-BR (env OUTAGEBOT_CHANNEL_LANG)")
+		fs.StringVar(&s.listen, "listen", s.listen, "address of /metrics, /healthz, /backup and the webhook, e.g. 127.0.0.1:9090 (env OUTAGEBOT_LISTEN; default: none)")
+		fs.StringVar(&s.webhookURL, "webhook-url", s.webhookURL, "public https:// URL Telegram pushes updates to, instead of long polling (env OUTAGEBOT_WEBHOOK_URL)")
+	}
+	if cmd == "backup" {
+		fs.StringVar(&s.from, "from", "", "base URL of the running bot, e.g. http://127.0.0.1:9090 (default: OUTAGEBOT_LISTEN's)")
 	}
 	verbose := false
 	if cmd == "replay" {
@@ -105,9 +125,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case cmd == "replay" && fs.NArg() == 0:
 		fmt.Fprintln(stderr, "usage: outagebot replay [-v] FILE…")
 		return exitUsage
-	case cmd != "replay" && fs.NArg() > 0:
+	case cmd == "backup" && fs.NArg() != 1:
+		fmt.Fprintln(stderr, "usage: outagebot backup [-from URL] [-db FILE] FILE")
+		return exitUsage
+	case cmd != "replay" && cmd != "backup" && fs.NArg() > 0:
 		fmt.Fprintf(stderr, "outagebot %s: unexpected arguments %q\n", cmd, fs.Args())
 		return exitUsage
+	}
+	if cmd == "backup" {
+		return backup(ctx, s, fs.Arg(0), stdout, stderr)
 	}
 
 	var level slog.Level
@@ -138,6 +164,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if s.token == "" {
 		fmt.Fprintln(stderr, "outagebot: TELEGRAM_TOKEN is not set (get one from @BotFather)")
+		return exitUsage
+	}
+	if err := s.checkOps(); err != nil {
+		fmt.Fprintf(stderr, "outagebot: %v\n", err)
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(bot.RedactWriter(stderr, s.token), &slog.HandlerOptions{Level: level}))

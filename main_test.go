@@ -168,7 +168,7 @@ func TestEndToEnd(t *testing.T) {
 		"OUTAGEBOT_CONFIG":    writeConfig(t, wa.URL, ig.URL, control.URL),
 		"OUTAGEBOT_LOG_LEVEL": "debug",
 	}
-	user := bottest.User{ID: 42, FirstName: "Giulia", LanguageCode: "it"}
+	user := bottest.User{ID: 42, FirstName: "Giulia", LanguageCode: "en"}
 	dm := bottest.Chat{ID: 42, Type: "private", FirstName: "Giulia"}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"github.com/outagebot/outagebot/config"
 	"github.com/outagebot/outagebot/handlers"
 	"github.com/outagebot/outagebot/locale"
+	"github.com/outagebot/outagebot/ops"
 	"github.com/outagebot/outagebot/store"
 )
 
@@ -32,28 +33,41 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return err
 	}
 	defer db.Close()
+	console := newConsole(db, log.With("part", "ops"))
 
 	// Long polls ask Telegram for 25 s; every other call carries its own
 	// deadline or is bounded by this.
 	hc := bot.NewHTTPClient(s.token, 40*time.Second)
+	hc.Transport = console.Transport(hc.Transport)
 	client := bot.NewClient(s.apiURL, hc)
 	// Replies from handlers (through telebot) and the fan-out share one
 	// global budget, replies first.
 	budget := bot.NewBudget(cfg.Limits.GlobalPerSecond)
 	replies := bot.NewHTTPClient(s.token, 40*time.Second)
-	replies.Transport = budget.ReplyTransport(replies.Transport)
+	replies.Transport = console.Transport(budget.ReplyTransport(replies.Transport))
 	me, err := getMe(ctx, client, log)
 	if err != nil {
 		return err
 	}
 	log.Info("connected to Telegram", "bot", "@"+me.Username)
 
-	poller := &bot.Poller{Client: client, Offsets: db, Log: log.With("part", "poller")}
+	poller := &bot.Poller{Client: client, Offsets: db, Log: log.With("part", "poller"), OnPoll: console.Polled}
+	var updates tele.Poller = poller
+	var hook *bot.Webhook // webhook mode when set
+	if s.webhookURL != "" {
+		hook = bot.NewWebhook(client, s.webhookURL, log.With("part", "webhook"))
+		updates = hook
+	}
+	stopOps, err := serveOps(s, console, db, hook, log.With("part", "ops"))
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	b, err := tele.NewBot(tele.Settings{
 		URL:       s.apiURL,
 		Token:     bot.TokenPlaceholder,
 		Client:    replies,
-		Poller:    poller,
+		Poller:    updates,
 		ParseMode: tele.ModeHTML,
 		Offline:   true, // we already called getMe ourselves, with retries
 		OnError: func(err error, c tele.Context) {
@@ -64,20 +78,25 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return fmt.Errorf("set up telebot: %w", err)
 	}
 	b.Me = &me
+	b.Use(console.Middleware) // before the handlers, which bind middleware when registered
 
 	cat := checks.NewCatalog(cfg.Services)
-	text := locale.NewPrinter(cat, time.UTC)
+	texts, err := locale.New(cat, time.UTC)
+	if err != nil {
+		return fmt.Errorf("load the texts: %w", err)
+	}
 	handlers.Register(b, handlers.Config{
-		Subs: db, States: db, Reports: db, ReportRule: cfg.Reports, Catalog: cat, Text: text,
+		Subs: db, Chats: db, States: db, Reports: db, ReportRule: cfg.Reports, Catalog: cat, Text: texts,
 		Log: log.With("part", "handlers"), Now: time.Now,
 	})
-	if err := b.SetCommands(handlers.Commands()); err != nil {
-		log.Warn("cannot register the command menu", "err", err)
+	if err := handlers.SetCommands(b, texts); err != nil {
+		log.Warn("cannot register the command menus", "err", err)
 	}
 
-	sender := bot.NewSender(client, db, text, bot.SenderOptions{
-		Channel: s.channel,
-		Budget:  budget,
+	sender := bot.NewSender(client, db, texts, bot.SenderOptions{
+		Channel:     s.channel,
+		ChannelLang: s.channelLang,
+		Budget:      budget,
 		Limits: bot.Limits{
 			GlobalPerSecond: cfg.Limits.GlobalPerSecond,
 			ChatPerSecond:   cfg.Limits.ChatPerSecond,
@@ -85,9 +104,11 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 			PaidBroadcast:   cfg.Limits.PaidBroadcast,
 		},
 		Log: log.With("part", "sender"),
-		Affected: func(service string) (tele.InlineButton, bool) {
-			return handlers.AffectedButton(text, service)
+		Affected: func(lang, service string) (tele.InlineButton, bool) {
+			return handlers.AffectedButton(texts.For(lang), service)
 		},
+		OnSend:     console.Sent,
+		OnDispatch: console.Dispatched,
 	})
 
 	sched, err := cron.ParseStandard(cfg.Schedule)
@@ -95,6 +116,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
 	}
 	next := sched.Next(time.Now())
+	interval := sched.Next(next).Sub(next)
 	ev := &evidence{
 		mon: checks.NewMonitor(cfg.Services, cfg.Control, checks.MonitorOptions{
 			Probers: checks.NewProbers(checks.ProberOptions{UserAgent: userAgent}),
@@ -102,8 +124,9 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 			// Meta's hosts do not see a burst; back-off after a 429 starts
 			// at one interval.
 			Jitter:   probeJitter,
-			Interval: sched.Next(next).Sub(next),
+			Interval: interval,
 			Logger:   log.With("part", "monitor"),
+			OnResult: console.Probed,
 		}),
 		catalog: cat,
 		every:   time.Duration(cfg.Official.Every),
@@ -117,7 +140,8 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		ev.official = checks.NewOfficial(checks.OfficialOptions{BaseURL: cfg.Official.URL, UserAgent: userAgent})
 	}
 	w := &checks.Watcher{Observe: ev.observe, Store: db, Thresholds: cfg.Thresholds,
-		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher")}
+		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher"),
+		OnTransition: console.Transitioned, OnRound: console.RoundDone}
 
 	cronLog := cronLogger{log.With("part", "cron")}
 	job := cron.NewChain(cron.Recover(cronLog), cron.SkipIfStillRunning(cronLog)).
@@ -134,6 +158,18 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return fmt.Errorf("schedule report pruning: %w", err)
 	}
 
+	if hook != nil {
+		if err := hook.Set(ctx); err != nil {
+			return err
+		}
+	} else {
+		console.Watch(ops.Poller, poller.MaxSilence())
+	}
+	console.Watch(ops.Sender, sender.MaxSilence())
+	// A round starts every interval and ends within round_timeout; one more
+	// interval keeps a tick skipped behind a slow round from looking dead.
+	console.Watch(ops.Scheduler, 2*interval+time.Duration(cfg.Thresholds.RoundTimeout))
+
 	var wg sync.WaitGroup
 	wg.Go(func() { sender.Run(ctx) })
 	wg.Go(b.Start)
@@ -145,6 +181,17 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 
 	<-ctx.Done()
 	log.Info("shutting down")
+	if hook != nil {
+		// Telegram keeps what comes meanwhile for the next start, webhook or
+		// poller; the delete runs while the rest stops.
+		wg.Go(func() {
+			delCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+			defer cancel()
+			if err := hook.Delete(delCtx); err != nil {
+				log.Warn("cannot delete the webhook; the next start replaces it", "err", err)
+			}
+		})
+	}
 	// Order matters (telegram-bot-api.md): rounds and the sender stop on
 	// ctx; telebot's Stop cancels its in-flight requests and must come after
 	// the sender so no notification is cut mid-send; the DB closes last.

@@ -19,6 +19,19 @@ const (
 	transient                 // 5xx, network, timeouts: back off and retry
 )
 
+// String names the outcome for metrics and logs.
+func (o outcome) String() string {
+	return [...]string{
+		delivered:  "sent",
+		floodWait:  "throttled",
+		chatGone:   "chat_gone",
+		migrated:   "migrated",
+		channelBad: "channel_refused",
+		rejected:   "rejected",
+		transient:  "transient",
+	}[o]
+}
+
 // verdict classifies err (nil included). Matching is on the error code and
 // the start of the description, as telegram-bot-api.md advises: the texts
 // are stable, the codes alone are not specific enough.

@@ -357,7 +357,11 @@ func (f fanOut) setUp(b *testing.B) *benchWorld {
 	}
 	cat := checks.NewCatalog(config.Default().Services)
 	w.hc = NewHTTPClient(benchToken, 10*time.Second)
-	w.sender = NewSender(NewClient(w.srv.URL, w.hc), db, locale.NewPrinter(cat, time.UTC), opts)
+	texts, err := locale.New(cat, time.UTC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.sender = NewSender(NewClient(w.srv.URL, w.hc), db, texts, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop, w.done = cancel, make(chan struct{})
 	go func() {

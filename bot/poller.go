@@ -36,6 +36,9 @@ type Poller struct {
 	// MinBackoff and MaxBackoff bound the wait after a failed call;
 	// defaults 1s and 60s.
 	MinBackoff, MaxBackoff time.Duration
+	// OnPoll, when set, is called after every getUpdates call with its
+	// error (nil on success): at least every MaxSilence while Poll runs.
+	OnPoll func(err error)
 }
 
 type getUpdatesParams struct {
@@ -60,8 +63,8 @@ func (p *Poller) Poll(_ *tele.Bot, dest chan tele.Update, stop chan struct{}) {
 }
 
 func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
-	timeout := cmp.Or(p.Timeout, 25*time.Second)
-	minB, maxB := cmp.Or(p.MinBackoff, time.Second), cmp.Or(p.MaxBackoff, time.Minute)
+	timeout := p.timeout()
+	minB, maxB := cmp.Or(p.MinBackoff, time.Second), p.maxBackoff()
 	offset, err := p.Offsets.Offset()
 	if err != nil {
 		p.Log.Error("cannot read the stored update offset; starting from Telegram's", "err", err)
@@ -70,13 +73,16 @@ func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
 	webhookDeleted := false
 	for ctx.Err() == nil {
 		var updates []tele.Update
-		callCtx, cancel := context.WithTimeout(ctx, timeout+10*time.Second)
+		callCtx, cancel := context.WithTimeout(ctx, timeout+pollSlack)
 		err := p.Client.Call(callCtx, "getUpdates", getUpdatesParams{
 			Offset: offset, Limit: 100, Timeout: int(timeout / time.Second), AllowedUpdates: AllowedUpdates,
 		}, &updates)
 		cancel()
 		if ctx.Err() != nil {
 			return
+		}
+		if p.OnPoll != nil {
+			p.OnPoll(err)
 		}
 		if err != nil {
 			failures++
@@ -120,6 +126,21 @@ func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
 		}
 	}
 }
+
+// MaxSilence is the longest time between two OnPoll calls while Poll runs:
+// a long poll that takes its whole HTTP deadline, then the longest back-off
+// (a 429's retry_after may ask for more, which Telegram does not do to
+// getUpdates in practice).
+func (p *Poller) MaxSilence() time.Duration {
+	return p.timeout() + pollSlack + p.maxBackoff()
+}
+
+// pollSlack is how much longer than the long-poll timeout a getUpdates
+// request may take before it is abandoned.
+const pollSlack = 10 * time.Second
+
+func (p *Poller) timeout() time.Duration    { return cmp.Or(p.Timeout, 25*time.Second) }
+func (p *Poller) maxBackoff() time.Duration { return cmp.Or(p.MaxBackoff, time.Minute) }
 
 // backoff is the wait after n consecutive failures: exponential from min,
 // capped at max, with full jitter in its upper half so that many instances

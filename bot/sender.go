@@ -28,14 +28,21 @@ type Outbox interface {
 	ChannelPost(incident uint64) (store.ChannelPost, bool, error)
 	SetChannelPost(incident uint64, p store.ChannelPost) error
 	GroupIncidents(group uint64) ([]checks.Incident, error)
+	// Chat returns a chat's record, whose Lang is the language it reads.
+	Chat(id int64) (store.Chat, bool, error)
+	// Settings returns how a chat wants its alerts (see wanted and quiet);
+	// the Sender changes them only to forget a forum topic that is gone.
+	Settings(chatID int64) (store.Settings, error)
+	SetSettings(chatID int64, s store.Settings) error
 }
 
-// Renderer writes the notification texts (HTML).
+// Renderer writes the notification texts (HTML) in a language: an IETF tag,
+// or "" for the default one.
 type Renderer interface {
 	// Notification renders the incidents one chat has to learn as one message.
-	Notification(incs []checks.Incident, now time.Time) string
+	Notification(lang string, incs []checks.Incident, now time.Time) string
 	// BackAfter is the channel's short reply under a resolved incident's post.
-	BackAfter(inc checks.Incident) string
+	BackAfter(lang string, inc checks.Incident) string
 }
 
 // Limits are the sending rates the Sender stays under (Telegram's published
@@ -54,7 +61,10 @@ type SenderOptions struct {
 	// Channel is the announcement channel as Telegram accepts it in chat_id
 	// ("@name" or "-100…"); empty when there is none.
 	Channel string
-	Limits  Limits
+	// ChannelLang is the language of the channel's posts ("" for the
+	// Renderer's default).
+	ChannelLang string
+	Limits      Limits
 	// Budget is the global rate shared with replies to commands; nil gives
 	// the Sender a budget of its own at Limits.GlobalPerSecond.
 	Budget *Budget
@@ -64,10 +74,10 @@ type SenderOptions struct {
 	// Telegram answers in about 100 ms, so keeping the rate needs the
 	// messages of 150 ms in flight (5 at 30/s, 150 at 1000/s), 4 to 256.
 	Workers int
-	// Affected returns the "I'm affected" button of a service, put under
-	// every alert to a chat so that people can report with one tap; nil
-	// sends no buttons.
-	Affected func(service string) (tele.InlineButton, bool)
+	// Affected returns the "I'm affected" button of a service, labelled in
+	// lang, put under every alert to a chat so that people can report with
+	// one tap; nil sends no buttons.
+	Affected func(lang, service string) (tele.InlineButton, bool)
 	// EditDebounce is the least time between two edits of a channel post
 	// (default 30 s); a recovery is never held back by it.
 	EditDebounce time.Duration
@@ -75,6 +85,14 @@ type SenderOptions struct {
 	Now          func() time.Time
 	// Backoff bounds the pause after transient errors; defaults 1s and 60s.
 	MinBackoff, MaxBackoff time.Duration
+	// OnSend, when set, is told how each delivery ended: "sent",
+	// "throttled" (429), "chat_gone", "migrated", "channel_refused",
+	// "rejected" or "transient". Workers call it concurrently.
+	OnSend func(outcome string)
+	// OnDispatch, when set, is called whenever the dispatcher reads the
+	// outbox. With OnSend it is the Sender's heartbeat: one of them is
+	// called at least every MaxSilence while Run runs.
+	OnDispatch func()
 }
 
 // Sender delivers the outbox. One dispatcher goroutine walks the outbox in
@@ -99,6 +117,7 @@ type Sender struct {
 	// Only the dispatcher goroutine touches these.
 	chats map[int64]*rate.Limiter
 	incs  map[uint64]cachedIncident
+	zones map[string]*time.Location // loaded once: loading one takes tens of µs
 
 	// texts caches rendered notifications for a second: in a fan-out,
 	// thousands of chats get the same incidents, and the same text.
@@ -135,6 +154,9 @@ type job struct {
 	d      store.Delivery
 	incs   []checks.Incident // aligned with d.Marks; missing incidents left out
 	chatID string            // as sent in chat_id
+	lang   string            // the language the chat reads
+	thread int               // the forum topic the chat chose; 0 for none
+	silent bool              // the chat is in its quiet hours
 	done   func()            // called by the worker when the job is over
 }
 
@@ -162,6 +184,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 		slots:    make(chan struct{}, o.Workers),
 		chats:    make(map[int64]*rate.Limiter),
 		incs:     make(map[uint64]cachedIncident),
+		zones:    make(map[string]*time.Location),
 		busy:     make(map[int64]bool),
 		done:     make(map[int64]uint64),
 		texts:    make(map[string]string),
@@ -175,6 +198,15 @@ func (s *Sender) Kick() {
 	case s.kick <- struct{}{}:
 	default:
 	}
+}
+
+// MaxSilence is the longest time between two calls of OnSend or OnDispatch
+// while Run runs: an idle wait, then the longest pause after failures, then
+// a channel post of up to three calls. A 429 whose retry_after is longer
+// stretches it: Telegram then holds every notification back, which an
+// operator should hear of.
+func (s *Sender) MaxSilence() time.Duration {
+	return idlePoll + s.o.MaxBackoff + 3*sendTimeout
 }
 
 // Stats returns a snapshot of the counters.
@@ -245,6 +277,9 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 	lastGroup := false          // the previous dispatched job went to a group
 	for ctx.Err() == nil {
 		readSeq := s.finished()
+		if s.o.OnDispatch != nil {
+			s.o.OnDispatch()
+		}
 		batch, err := s.outbox.Outbox(cursor, 256)
 		if err != nil {
 			s.o.Log.Error("cannot read the outbox", "err", err)
@@ -317,17 +352,32 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 	return 0
 }
 
-// prepare loads the incidents of d, at most a second old, and reports
-// whether there is anything to send.
+// prepare loads the incidents of d, at most a second old, and the language
+// and settings of its chat, and reports whether there is anything to send.
+// Incidents the chat's settings leave out are not sent, and are
+// acknowledged with the rest all the same.
 func (s *Sender) prepare(d store.Delivery) (job, bool, error) {
 	j := job{d: d, chatID: strconv.FormatInt(d.ChatID, 10)}
+	var settings store.Settings // the channel is the operator's: it hears everything
 	if d.ChatID == store.ChannelID {
 		if s.o.Channel == "" {
 			return j, false, nil
 		}
-		j.chatID = s.o.Channel
+		j.chatID, j.lang = s.o.Channel, s.o.ChannelLang
+	} else {
+		// Read at send time, like the incidents: a chat that switched
+		// language since the outage began reads the news in its new one.
+		chat, _, err := s.outbox.Chat(d.ChatID)
+		if err != nil {
+			return j, false, err
+		}
+		j.lang = chat.Lang
+		if settings, err = s.outbox.Settings(d.ChatID); err != nil {
+			return j, false, err
+		}
 	}
 	now := s.o.Now()
+	j.thread, j.silent = settings.TopicID, s.quiet(settings, now)
 	for _, m := range d.Marks {
 		c, hit := s.incs[m.Incident]
 		if !hit || now.Sub(c.loaded) > time.Second {
@@ -338,7 +388,7 @@ func (s *Sender) prepare(d store.Delivery) (job, bool, error) {
 			c = cachedIncident{inc: inc, ok: ok, loaded: now}
 			s.incs[m.Incident] = c
 		}
-		if c.ok {
+		if c.ok && wanted(settings, c.inc) {
 			j.incs = append(j.incs, c.inc)
 		}
 	}
@@ -382,7 +432,16 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 	if j.d.ChatID == store.ChannelID {
 		err = s.postToChannel(ctx, j)
 	} else {
-		_, err = s.send(ctx, j.chatID, s.notification(j.incs), 0, s.buttons(j.incs))
+		_, err = s.send(ctx, j.chatID, s.notification(j.lang, j.incs), placement{thread: j.thread, silent: j.silent}, s.buttons(j.lang, j.incs))
+	}
+	if j.thread != 0 && topicGone(err) {
+		// Sent again at once, to the chat's General topic; if the database
+		// cannot record that, after a pause rather than in a tight loop.
+		if !s.forgetTopic(j) {
+			s.transientFailure()
+		}
+		s.release(j.d.ChatID, 0)
+		return
 	}
 	var hold holdError
 	if errors.As(err, &hold) {
@@ -390,6 +449,9 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 		return
 	}
 	what, retryAfter, migrateTo := verdict(err, j.d.ChatID == store.ChannelID)
+	if s.o.OnSend != nil {
+		s.o.OnSend(what.String())
+	}
 	log := s.o.Log.With("chat", j.chatID)
 	switch what {
 	case delivered:
@@ -438,9 +500,11 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 // invisible to readers and thousands of renders saved.
 const textTTL = time.Second
 
-// notification renders incs, or reuses the same rendering of the last second.
-func (s *Sender) notification(incs []checks.Incident) string {
+// notification renders incs in lang, or reuses the same rendering of the
+// last second.
+func (s *Sender) notification(lang string, incs []checks.Incident) string {
 	var key strings.Builder
+	key.WriteString(lang + " ")
 	for _, inc := range incs {
 		key.WriteString(strconv.FormatUint(inc.ID, 10) + "." + strconv.FormatUint(inc.Version, 10) + " ")
 	}
@@ -453,7 +517,7 @@ func (s *Sender) notification(incs []checks.Incident) string {
 	}
 	text, ok := s.texts[key.String()]
 	if !ok {
-		text = s.render.Notification(incs, now)
+		text = s.render.Notification(lang, incs, now)
 		s.texts[key.String()] = text
 	}
 	return text
@@ -502,14 +566,14 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 			return err
 		}
 		now := s.o.Now()
-		text := s.render.Notification(members, now)
+		text := s.render.Notification(j.lang, members, now)
 		switch {
 		case posted && post.Version >= version:
 			continue // an earlier run got this far
 		case posted && !resolved && now.Sub(post.Edited) < s.o.EditDebounce:
 			return holdError{post.Edited.Add(s.o.EditDebounce).Sub(now)}
 		case posted:
-			err := call(func() error { return s.edit(ctx, j.chatID, post.MessageID, text) })
+			err := call(func() error { return editMessage(ctx, s.client, j.chatID, post.MessageID, text) })
 			if isEditGone(err) {
 				posted = false // deleted by an admin: post anew below
 			} else if err != nil {
@@ -518,7 +582,7 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 		}
 		if !posted {
 			var id int
-			if err := call(func() (err error) { id, err = s.send(ctx, j.chatID, text, 0, nil); return err }); err != nil {
+			if err := call(func() (err error) { id, err = s.send(ctx, j.chatID, text, placement{}, nil); return err }); err != nil {
 				return err
 			}
 			post = store.ChannelPost{MessageID: id, Resolved: resolved}
@@ -526,10 +590,10 @@ func (s *Sender) postToChannel(ctx context.Context, j job) error {
 		if resolved && !post.Resolved {
 			reply := make([]string, len(members))
 			for i, m := range members {
-				reply[i] = s.render.BackAfter(m)
+				reply[i] = s.render.BackAfter(j.lang, m)
 			}
 			if err := call(func() error {
-				_, err := s.send(ctx, j.chatID, strings.Join(reply, "\n"), post.MessageID, nil)
+				_, err := s.send(ctx, j.chatID, strings.Join(reply, "\n"), placement{replyTo: post.MessageID}, nil)
 				return err
 			}); err != nil {
 				return err
@@ -566,18 +630,20 @@ func isEditGone(err error) bool {
 }
 
 type sendMessageParams struct {
-	ChatID             string            `json:"chat_id"`
-	Text               string            `json:"text"`
-	ParseMode          string            `json:"parse_mode"`
-	LinkPreview        linkPreview       `json:"link_preview_options"`
-	ReplyTo            *replyParameters  `json:"reply_parameters,omitempty"`
-	ReplyMarkup        *tele.ReplyMarkup `json:"reply_markup,omitempty"`
-	AllowPaidBroadcast bool              `json:"allow_paid_broadcast,omitempty"`
+	ChatID              string            `json:"chat_id"`
+	ThreadID            int               `json:"message_thread_id,omitempty"`
+	Text                string            `json:"text"`
+	ParseMode           string            `json:"parse_mode"`
+	LinkPreview         linkPreview       `json:"link_preview_options"`
+	DisableNotification bool              `json:"disable_notification,omitempty"`
+	ReplyTo             *replyParameters  `json:"reply_parameters,omitempty"`
+	ReplyMarkup         *tele.ReplyMarkup `json:"reply_markup,omitempty"`
+	AllowPaidBroadcast  bool              `json:"allow_paid_broadcast,omitempty"`
 }
 
-// buttons is the keyboard under an alert: "I'm affected" for each service
-// still in trouble, one per row. Recoveries get none.
-func (s *Sender) buttons(incs []checks.Incident) *tele.ReplyMarkup {
+// buttons is the keyboard under an alert, labelled in lang: "I'm affected"
+// for each service still in trouble, one per row. Recoveries get none.
+func (s *Sender) buttons(lang string, incs []checks.Incident) *tele.ReplyMarkup {
 	if s.o.Affected == nil {
 		return nil
 	}
@@ -586,7 +652,7 @@ func (s *Sender) buttons(incs []checks.Incident) *tele.ReplyMarkup {
 		if inc.Resolved() {
 			continue
 		}
-		if b, ok := s.o.Affected(inc.Service); ok {
+		if b, ok := s.o.Affected(lang, inc.Service); ok {
 			rows = append(rows, []tele.InlineButton{b})
 		}
 	}
@@ -605,25 +671,38 @@ type replyParameters struct {
 	AllowSendingWithoutReply bool `json:"allow_sending_without_reply"`
 }
 
-// send sends an HTML message, as a reply to replyTo when it is not 0 and
-// with markup when it is not nil, and returns its message id. The call outlives ctx by up to sendTimeout (see
-// there).
-func (s *Sender) send(ctx context.Context, chatID, text string, replyTo int, markup *tele.ReplyMarkup) (int, error) {
+// placement says where in its chat a message goes, and how it arrives.
+type placement struct {
+	replyTo int  // the message it answers; 0 for none
+	thread  int  // the forum topic; 0 for the chat itself
+	silent  bool // delivered without a sound
+}
+
+// send sends an HTML message where at says, with markup when it is not nil,
+// and returns its message id.
+func (s *Sender) send(ctx context.Context, chatID, text string, at placement, markup *tele.ReplyMarkup) (int, error) {
 	p := sendMessageParams{
-		ChatID: chatID, Text: text, ParseMode: "HTML",
-		LinkPreview:        linkPreview{Disabled: true},
-		ReplyMarkup:        markup,
-		AllowPaidBroadcast: s.o.Limits.PaidBroadcast,
+		ChatID: chatID, ThreadID: at.thread, Text: text, ParseMode: "HTML",
+		LinkPreview:         linkPreview{Disabled: true},
+		DisableNotification: at.silent,
+		ReplyMarkup:         markup,
+		AllowPaidBroadcast:  s.o.Limits.PaidBroadcast,
 	}
-	if replyTo != 0 {
-		p.ReplyTo = &replyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}
+	if at.replyTo != 0 {
+		p.ReplyTo = &replyParameters{MessageID: at.replyTo, AllowSendingWithoutReply: true}
 	}
+	return sendMessage(ctx, s.client, p)
+}
+
+// sendMessage sends a message and returns its id. The call outlives ctx by
+// up to sendTimeout (see there).
+func sendMessage(ctx context.Context, c *Client, p sendMessageParams) (int, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
 	var msg struct {
 		MessageID int `json:"message_id"`
 	}
-	err := s.client.Call(ctx, "sendMessage", p, &msg)
+	err := c.Call(ctx, "sendMessage", p, &msg)
 	return msg.MessageID, err
 }
 
@@ -635,12 +714,13 @@ type editParams struct {
 	LinkPreview linkPreview `json:"link_preview_options"`
 }
 
-// edit replaces the text of a message; "message is not modified" counts as
-// success (verdict treats it so).
-func (s *Sender) edit(ctx context.Context, chatID string, messageID int, text string) error {
+// editMessage replaces the text of an HTML message; "message is not
+// modified" counts as success (verdict treats it so). Like sendMessage, the
+// call outlives ctx by up to sendTimeout.
+func editMessage(ctx context.Context, c *Client, chatID string, messageID int, text string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
-	err := s.client.Call(ctx, "editMessageText", editParams{
+	err := c.Call(ctx, "editMessageText", editParams{
 		ChatID: chatID, MessageID: messageID, Text: text, ParseMode: "HTML",
 		LinkPreview: linkPreview{Disabled: true},
 	}, nil)

@@ -26,7 +26,7 @@ const testToken = "4242:SECRET-token-never-printed"
 // which incidents and which version a chat received.
 type plainRenderer struct{}
 
-func (plainRenderer) Notification(incs []checks.Incident, _ time.Time) string {
+func (plainRenderer) Notification(_ string, incs []checks.Incident, _ time.Time) string {
 	var b strings.Builder
 	for _, i := range incs {
 		b.WriteString(i.Service + ":" + string(i.State) + "\n")
@@ -34,7 +34,7 @@ func (plainRenderer) Notification(incs []checks.Incident, _ time.Time) string {
 	return b.String()
 }
 
-func (plainRenderer) BackAfter(inc checks.Incident) string { return inc.Service + " is back" }
+func (plainRenderer) BackAfter(_ string, inc checks.Incident) string { return inc.Service + " is back" }
 
 // syncBuffer is a log sink safe for the sender's goroutine.
 type syncBuffer struct {

@@ -32,6 +32,10 @@ type MonitorOptions struct {
 	// or websocket probe (403 or 429) without saying for how long is left
 	// alone for one interval, then two, four... up to 10 minutes. Default 30s.
 	Interval time.Duration
+	// OnResult, when set, is given every result of every round as the round
+	// ends: service is the service's id, or "" for a control probe. Rounds
+	// may run concurrently, so it must be safe for concurrent use.
+	OnResult func(service string, r Result)
 }
 
 // Monitor runs rounds of probes. It is safe for concurrent use.
@@ -49,6 +53,7 @@ type Monitor struct {
 	// spread picks a probe's start offset in [0, n); tests replace it.
 	spread   func(n time.Duration) time.Duration
 	interval time.Duration
+	onResult func(service string, r Result)
 
 	mu       sync.Mutex
 	backoffs map[string]backoff // by host of http and websocket targets
@@ -81,6 +86,7 @@ func NewMonitor(services []Service, control []ProbeSpec, o MonitorOptions) *Moni
 		jitter:   max(o.Jitter, 0),
 		spread:   rand.N[time.Duration],
 		interval: o.Interval,
+		onResult: o.OnResult,
 		backoffs: make(map[string]backoff),
 	}
 	if m.interval <= 0 {
@@ -99,6 +105,9 @@ func NewMonitor(services []Service, control []ProbeSpec, o MonitorOptions) *Moni
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.onResult == nil {
+		m.onResult = func(string, Result) {}
 	}
 	return m
 }
@@ -143,6 +152,7 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 	controlOK := len(control) == 0
 	for _, r := range control {
 		controlOK = controlOK || r.Class == ClassOK
+		m.onResult("", r)
 		m.logFailure("control", r)
 	}
 	rest := results[len(m.control):]
@@ -151,6 +161,7 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 		n := len(s.Probes)
 		obs[i] = Observation{Service: s.ID, Results: rest[:n:n], ControlOK: controlOK, At: at}
 		for _, r := range obs[i].Results {
+			m.onResult(s.ID, r)
 			m.logFailure(s.ID, r)
 		}
 		rest = rest[n:]

@@ -22,6 +22,11 @@ import (
 const (
 	defaultMaxBytes = 64 << 10
 	maxRedirects    = 5
+	// maxHeaderBytes bounds the headers of an answer to a default client's
+	// probe. Real answers' headers take a few KiB; net/http's own bound,
+	// 10 MiB, lets a server whose headers never end cost a probe some 70 MB
+	// of allocations.
+	maxHeaderBytes = 256 << 10
 )
 
 // httpCheck probes URLs. It holds two views of one client because whether to
@@ -52,11 +57,12 @@ func newHTTPCheck(client *http.Client, userAgent string) *httpCheck {
 // largest outages.
 func defaultHTTPClient(d *net.Dialer) *http.Client {
 	return &http.Client{Transport: &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         d.DialContext,
-		ForceAttemptHTTP2:   true,
-		TLSHandshakeTimeout: 10 * time.Second,
-		DisableKeepAlives:   true,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            d.DialContext,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    10 * time.Second,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: maxHeaderBytes,
 	}}
 }
 
@@ -240,6 +246,7 @@ const (
 	stepConnect
 	stepTLS
 	stepRequest
+	stepAnswer // the first byte of the answer has come
 	stepBody
 )
 
@@ -269,7 +276,8 @@ func (s *httpSteps) trace() *httptrace.ClientTrace {
 				s.mu.Unlock()
 			}
 		},
-		GotConn: func(httptrace.GotConnInfo) { s.set(stepRequest) },
+		GotConn:              func(httptrace.GotConnInfo) { s.set(stepRequest) },
+		GotFirstResponseByte: func() { s.set(stepAnswer) },
 	}
 }
 
@@ -301,7 +309,10 @@ func (s *httpSteps) failure(ctx context.Context, err error, start time.Time) (Cl
 		}
 		return ClassHTTPTimeout, ended(ctx, start)
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	// A server that hangs up before the first byte of its answer refuses
+	// the request, however the transport words it: "server closed idle
+	// connection" when the hang-up beat the request to the transport.
+	if step == stepRequest || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return ClassTCPRefused, "connection closed before the answer"
 	}
 	return ClassHTTPUnexpected, errText(err)

@@ -82,11 +82,11 @@ func (r ReportRule) Since(now time.Time) time.Time {
 
 // ReportSignal is what people's reports say about a service right now.
 type ReportSignal struct {
-	Count    int     // distinct reporters in the window
-	Baseline float64 // expected count for this window at this hour-of-week
-	Spike    bool    // Count >= Floor && Count >= Ratio*Baseline
-	Top      string  // most reported kind ("" when none specified)
-	TopShare float64 // its share of the specified kinds, 0..1
+	Count    int      // distinct reporters in the window
+	Baseline float64  // expected count for this window at this hour-of-week
+	Spike    bool     // Count >= Floor && Count >= Ratio*Baseline
+	Top      string   // most reported kind ("" when none specified)
+	TopShare float64  // its share of the specified kinds, 0..1
 	Window   Duration // the span Count covers
 }
 

@@ -131,8 +131,10 @@ func parseTree(data []byte) (*yaml.Node, error) {
 		return &root, err
 	}
 	line := extra.Line
-	if len(extra.Content) > 0 {
-		line = extra.Content[0].Line
+	// An empty document holds a null that yaml.v3 places on the line after
+	// its "---", which may be past the end of the file.
+	if c := extra.Content; len(c) > 0 && (c[0].ShortTag() != "!!null" || c[0].Value != "") {
+		line = c[0].Line
 	}
 	return &root, fmt.Errorf("line %d: a second YAML document is not allowed (one file holds one configuration)", line)
 }

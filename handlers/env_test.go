@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"log/slog"
 	"slices"
@@ -21,11 +22,17 @@ import (
 
 const token = "123456:SECRET-token"
 
-// The people and chats of the tests.
-func alice() bottest.User { return bottest.User{ID: 42, FirstName: "Alice", LanguageCode: "de"} }
-func bob() bottest.User   { return bottest.User{ID: 43, FirstName: "Bob"} }
+// The people and chats of the tests. Giulia's Telegram is in Italian,
+// Amal's in Arabic; Bob's does not say.
+func alice() bottest.User  { return bottest.User{ID: 42, FirstName: "Alice", LanguageCode: "en"} }
+func bob() bottest.User    { return bottest.User{ID: 43, FirstName: "Bob"} }
+func giulia() bottest.User { return bottest.User{ID: 44, FirstName: "Giulia", LanguageCode: "it"} }
+func amal() bottest.User   { return bottest.User{ID: 45, FirstName: "Amal", LanguageCode: "ar-EG"} }
 func aliceChat() bottest.Chat {
 	return bottest.Chat{ID: 42, Type: "private", FirstName: "Alice"}
+}
+func giuliaChat() bottest.Chat {
+	return bottest.Chat{ID: 44, Type: "private", FirstName: "Giulia"}
 }
 func group() bottest.Chat      { return bottest.Chat{ID: -5, Type: "group", Title: "Friends"} }
 func supergroup() bottest.Chat { return bottest.Chat{ID: -1001234, Type: "supergroup", Title: "Team"} }
@@ -48,8 +55,9 @@ func testCatalog() *checks.Catalog {
 	})
 }
 
-// fakeSubs is a map-backed Subscriptions that behaves like the store:
-// nothing duplicated, results in input order, subscriptions sorted.
+// fakeSubs is a map-backed Subscriptions and Chats that behaves like the
+// store: nothing duplicated, results in input order, subscriptions sorted,
+// records merged.
 type fakeSubs struct {
 	mu       sync.Mutex
 	subs     map[int64][]string
@@ -69,7 +77,7 @@ func (f *fakeSubs) Subscribe(chat store.Chat, services []string) ([]string, erro
 	if f.err != nil {
 		return nil, f.err
 	}
-	f.chats[chat.ID] = chat
+	f.chats[chat.ID] = merge(f.chats[chat.ID], chat)
 	var added []string
 	for _, s := range services {
 		if !slices.Contains(f.subs[chat.ID], s) {
@@ -130,6 +138,45 @@ func (f *fakeSubs) MigrateChat(from, to int64) error {
 	return nil
 }
 
+// merge is c with the fields it leaves empty taken from old, as the store
+// merges records.
+func merge(old, c store.Chat) store.Chat {
+	c.Type = cmp.Or(c.Type, old.Type)
+	c.Title = cmp.Or(c.Title, old.Title)
+	c.Lang = cmp.Or(c.Lang, old.Lang)
+	if !old.Added.IsZero() {
+		c.Added = old.Added
+	}
+	return c
+}
+
+func (f *fakeSubs) Chat(id int64) (store.Chat, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return store.Chat{}, false, f.err
+	}
+	c, ok := f.chats[id]
+	return c, ok, nil
+}
+
+func (f *fakeSubs) SetLang(chat store.Chat) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.chats[chat.ID] = merge(f.chats[chat.ID], chat)
+	return nil
+}
+
+// lang returns the language recorded for a chat.
+func (f *fakeSubs) lang(chatID int64) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.chats[chatID].Lang
+}
+
 // of returns a chat's subscriptions, nil for none.
 func (f *fakeSubs) of(chatID int64) []string {
 	f.mu.Lock()
@@ -181,18 +228,33 @@ func newEnvWith(t *testing.T, states handlers.Statuses) *env {
 	}
 	b.Me = &tele.User{ID: 1000, IsBot: true, Username: "outage_test_bot"}
 	e := &env{t: t, srv: srv, bot: b, subs: newFakeSubs(), reports: newFakeReports(), log: new(bytes.Buffer)}
-	cat := testCatalog()
 	handlers.Register(b, handlers.Config{
 		Subs:    e.subs,
+		Chats:   e.subs,
 		States:  states,
 		Reports: e.reports,
-		Catalog: cat,
-		Text:    locale.NewPrinter(cat, nil),
+		Catalog: testCatalog(),
+		Text:    testLocales(t),
 		Log:     slog.New(slog.NewTextHandler(e.log, nil)),
 		Now:     testNow,
 	})
 	t.Cleanup(e.checkMessages)
 	return e
+}
+
+// sharedLocales are the texts of testCatalog. Loading the catalogs takes
+// tens of milliseconds (far more under -race) and Locales never change, so
+// every test, and every fuzz input, shares them.
+var sharedLocales = sync.OnceValues(func() (*locale.Locales, error) { return locale.New(testCatalog(), time.UTC) })
+
+// testLocales is sharedLocales for a test.
+func testLocales(t testing.TB) *locale.Locales {
+	t.Helper()
+	l, err := sharedLocales()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // deliver hands every update queued on the fake server to the bot, the way

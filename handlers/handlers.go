@@ -7,6 +7,7 @@
 package handlers
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -33,6 +34,16 @@ type Subscriptions interface {
 	MigrateChat(from, to int64) error
 }
 
+// Chats keeps the record of every chat, and with it the language the chat
+// reads.
+type Chats interface {
+	Chat(id int64) (store.Chat, bool, error)
+	// SetLang records chat.Lang as the chat's language, recording the chat
+	// if it is new; the other fields of an existing record stay where chat
+	// leaves them empty.
+	SetLang(chat store.Chat) error
+}
+
 // Statuses reports the detector's current view of every service.
 type Statuses interface {
 	Statuses() (map[string]checks.Status, error)
@@ -41,13 +52,14 @@ type Statuses interface {
 // Config is what the handlers need.
 type Config struct {
 	Subs    Subscriptions
+	Chats   Chats
 	States  Statuses
 	Reports Reports
 	// ReportRule says how long a person's report of a service stands and
 	// what window replies count; zero fields take checks.DefaultReportRule's.
 	ReportRule checks.ReportRule
 	Catalog    *checks.Catalog
-	Text       *locale.Printer
+	Text       *locale.Locales  // every reply is in the language of its chat
 	Log        *slog.Logger     // nil discards
 	Now        func() time.Time // nil means time.Now
 }
@@ -60,36 +72,80 @@ type handler struct {
 	token string
 }
 
+// audience is who is offered a command in the command menu.
+type audience int
+
+const (
+	nobody   audience = iota // answered, not offered
+	everyone                 // anyone in any chat
+	changers                 // whoever may change the chat: anyone in private, admins in groups
+)
+
 // command is one bot command.
 type command struct {
 	name string // without the '/'
-	menu bool   // offered in the command menu
+	menu audience
 	run  func(*handler, tele.Context) error
 }
 
 // commands is every command the bot understands, in menu order.
 func commands() []command {
 	return []command{
-		{"start", false, (*handler).start},
-		{"status", true, (*handler).status},
-		{"report", true, (*handler).report},
-		{"services", true, (*handler).services},
-		{"subscribe", true, (*handler).subscribe},
-		{"unsubscribe", true, (*handler).unsubscribe},
-		{"list", true, (*handler).list},
-		{"help", true, (*handler).help},
+		{"start", nobody, (*handler).start},
+		{"status", everyone, (*handler).status},
+		{"report", everyone, (*handler).report},
+		{"services", everyone, (*handler).services},
+		{"subscribe", changers, (*handler).subscribe},
+		{"unsubscribe", changers, (*handler).unsubscribe},
+		{"list", everyone, (*handler).list},
+		{"lang", changers, (*handler).language},
+		{"help", everyone, (*handler).help},
 	}
 }
 
-// Commands is the command menu for setMyCommands.
-func Commands() []tele.Command {
-	var menu []tele.Command
+// menu is the command menu of p's language: the commands offered to
+// everyone and, with changers, those that change the chat too.
+func menu(p *locale.Printer, withChangers bool) []tele.Command {
+	var cmds []tele.Command
 	for _, c := range commands() {
-		if c.menu {
-			menu = append(menu, tele.Command{Text: c.name, Description: locale.CommandDescription(c.name)})
+		if c.menu == everyone || c.menu == changers && withChangers {
+			cmds = append(cmds, tele.Command{Text: c.name, Description: p.CommandDescription(c.name)})
 		}
 	}
-	return menu
+	return cmds
+}
+
+// SetCommands registers the command menus with Telegram (setMyCommands), one
+// per language and scope: private chats and group admins see every command,
+// other group members those that do not change the group. Telegram picks
+// the menu by the user's language; English is also every other language's.
+// It stops at the first failure: a Telegram that fails one call is likely to
+// fail the next dozens too, and meanwhile it keeps the menus it has.
+func SetCommands(b *tele.Bot, texts *locale.Locales) error {
+	scopes := []struct {
+		scope        tele.CommandScope
+		withChangers bool
+	}{
+		{tele.CommandScope{Type: tele.CommandScopeAllPrivateChats}, true},
+		{tele.CommandScope{Type: tele.CommandScopeAllGroupChats}, false},
+		{tele.CommandScope{Type: tele.CommandScopeAllChatAdmin}, true},
+	}
+	fallback := texts.For("")
+	for _, tag := range texts.Tags() {
+		p := texts.For(tag)
+		codes := []string{p.Code()}
+		if p == fallback {
+			codes = append(codes, "") // the menu of languages without their own
+		}
+		for _, s := range scopes {
+			for _, code := range codes {
+				if err := b.SetCommands(menu(p, s.withChangers), s.scope, code); err != nil {
+					return fmt.Errorf("set the %s command menu for %q: %w", s.scope.Type, code, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Register installs every handler on b. For commands addressed to a bot by
@@ -109,6 +165,7 @@ func Register(b *tele.Bot, c Config) {
 	}
 	b.Handle(&tele.Btn{Unique: toggleUnique}, h.wrap("toggle", (*handler).toggle))
 	b.Handle(&tele.Btn{Unique: affectedUnique}, h.wrap("affected", (*handler).affected))
+	b.Handle(&tele.Btn{Unique: langUnique}, h.wrap("lang", (*handler).chooseLang))
 	b.Handle(tele.OnCallback, h.wrap("callback", (*handler).staleButton))
 	b.Handle(tele.OnMyChatMember, h.wrap("my_chat_member", (*handler).membership))
 	b.Handle(tele.OnMigration, h.wrap("migration", (*handler).migrate))
@@ -150,7 +207,40 @@ func (h *handler) send(c tele.Context, text string, opts ...any) error {
 // nothing about the cause.
 func (h *handler) fail(c tele.Context, err error) error {
 	h.Log.Error("request failed", "chat", chatID(c), h.errAttr(err))
-	return h.send(c, h.Text.Apology())
+	return h.send(c, h.text(c).Apology())
+}
+
+// text is the Printer of the language of the chat of c: the one the chat
+// reads, else in a private chat its user's, else English.
+func (h *handler) text(c tele.Context) *locale.Printer {
+	if lang, ok := h.storedLang(c); ok {
+		return h.Text.For(lang)
+	}
+	if chat := c.Chat(); chat != nil && chat.Type != tele.ChatPrivate {
+		// A group reads in one language for all; until it has one, the
+		// bot does not pick a member's.
+		return h.Text.For("")
+	}
+	if u := c.Sender(); u != nil {
+		return h.Text.For(u.LanguageCode)
+	}
+	return h.Text.For("")
+}
+
+// storedLang returns the language recorded for the chat of c, if any. A
+// failure to read it is logged and taken for none: the reply is still worth
+// sending, in whatever language.
+func (h *handler) storedLang(c tele.Context) (string, bool) {
+	chat := c.Chat()
+	if chat == nil {
+		return "", false
+	}
+	rec, ok, err := h.Chats.Chat(chat.ID)
+	if err != nil {
+		h.Log.Warn("cannot read the chat's language", "chat", chat.ID, h.errAttr(err))
+		return "", false
+	}
+	return rec.Lang, ok && rec.Lang != ""
 }
 
 // args splits what follows the command into names: separated by spaces,

@@ -53,15 +53,21 @@ func TestSubscribeByName(t *testing.T) {
 
 func TestSubscribeRecordsTheChat(t *testing.T) {
 	e := newEnv(t)
-	e.reply(aliceChat(), alice(), "/subscribe wa")
+	e.reply(giuliaChat(), giulia(), "/subscribe wa")
 	e.srv.SetChatMember(group().ID, bob().ID, "administrator")
 	e.reply(group(), bob(), "/subscribe wa")
+	e.srv.SetChatMember(supergroup().ID, amal().ID, "creator")
+	e.srv.SetChatMember(supergroup().ID, giulia().ID, "administrator")
+	e.reply(supergroup(), amal(), "/subscribe wa")
+	e.reply(supergroup(), giulia(), "/subscribe ig")
 	for _, tc := range []struct {
 		id             int64
 		typ, title, lg string
 	}{
-		{42, "private", "", "de"},
+		{44, "private", "", "it"},
 		{-5, "group", "Friends", ""},
+		// The admin who set the group up chose its language.
+		{-1001234, "supergroup", "Team", "ar-EG"},
 	} {
 		c := e.subs.chats[tc.id]
 		if c.Type != tc.typ || c.Title != tc.title || c.Lang != tc.lg || !c.Added.Equal(testNow()) {
@@ -190,10 +196,13 @@ func TestStart(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	e := newEnv(t)
+	if err := handlers.SetCommands(e.bot, testLocales(t)); err != nil {
+		t.Fatal(err)
+	}
 	got := e.reply(aliceChat(), alice(), "/help")
-	for _, cmd := range handlers.Commands() {
-		if !strings.Contains(got, "/"+cmd.Text) {
-			t.Errorf("/help does not mention /%s:\n%s", cmd.Text, got)
+	for _, cmd := range menuOf(t, e.srv.Calls("setMyCommands")[0]) {
+		if !strings.Contains(got, "/"+cmd.Command) {
+			t.Errorf("/help does not mention /%s:\n%s", cmd.Command, got)
 		}
 	}
 }
@@ -594,23 +603,91 @@ func TestAdminCheckFailure(t *testing.T) {
 	}
 }
 
+// menuCommand is one command of a menu as setMyCommands sent it.
+type menuCommand struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+// menuOf decodes the commands of a setMyCommands call.
+func menuOf(t *testing.T, c bottest.Call) []menuCommand {
+	t.Helper()
+	var cmds []menuCommand
+	if err := json.Unmarshal([]byte(c.Param("commands")), &cmds); err != nil {
+		t.Fatalf("commands %s: %v", c.Param("commands"), err)
+	}
+	return cmds
+}
+
 func TestCommands(t *testing.T) {
 	e := newEnv(t)
-	cmds := handlers.Commands()
-	if len(cmds) == 0 {
-		t.Fatal("no commands")
-	}
-	for _, c := range cmds {
-		if len(c.Description) < 3 {
-			t.Errorf("command %q: description %q too short", c.Text, c.Description)
-		}
-		// Every command in the menu must also be answered.
-		if msgs := e.say(aliceChat(), alice(), "/"+c.Text); len(msgs) != 1 {
-			t.Errorf("/%s: %d replies, want 1", c.Text, len(msgs))
-		}
-	}
+	texts := testLocales(t)
 	// The fake server checks names and descriptions the way Telegram does.
-	if err := e.bot.SetCommands(cmds); err != nil {
-		t.Errorf("setMyCommands: %v", err)
+	if err := handlers.SetCommands(e.bot, texts); err != nil {
+		t.Fatalf("SetCommands: %v", err)
+	}
+	type menu struct{ scope, lang string }
+	got := map[menu][]menuCommand{}
+	for _, c := range e.srv.Calls("setMyCommands") {
+		m := menu{c.Param("scope"), c.Param("language_code")}
+		if _, dup := got[m]; dup {
+			t.Errorf("menu %+v set twice", m)
+		}
+		got[m] = menuOf(t, c)
+	}
+	all := []string{"status", "report", "services", "subscribe", "unsubscribe", "list", "lang", "help"}
+	members := []string{"status", "report", "services", "list", "help"}
+	scopes := []struct {
+		scope string
+		want  []string
+	}{
+		{`{"type":"all_private_chats"}`, all},
+		{`{"type":"all_group_chats"}`, members},
+		{`{"type":"all_chat_administrators"}`, all},
+	}
+	codes := []string{""} // English is the menu of every other language too
+	for _, tag := range texts.Tags() {
+		codes = append(codes, texts.For(tag).Code())
+	}
+	if want := len(scopes) * len(codes); len(got) != want {
+		t.Errorf("%d menus set, want %d: one per scope and language, and English for the rest", len(got), want)
+	}
+	for _, code := range codes {
+		p := texts.For(code)
+		for _, s := range scopes {
+			m := menu{s.scope, code}
+			var names []string
+			for _, c := range got[m] {
+				names = append(names, c.Command)
+				if c.Description != p.CommandDescription(c.Command) {
+					t.Errorf("menu %+v: /%s described %q, want %q", m, c.Command, c.Description, p.CommandDescription(c.Command))
+				}
+			}
+			if diff := cmp.Diff(s.want, names); diff != "" {
+				t.Errorf("menu %+v (-want +got):\n%s", m, diff)
+			}
+		}
+	}
+	if d := got[menu{`{"type":"all_private_chats"}`, "it"}][0].Description; d != "Stato attuale di ogni servizio" {
+		t.Errorf("Italian menu describes /status as %q", d)
+	}
+	// Every command in a menu must also be answered.
+	for _, name := range all {
+		if msgs := e.say(aliceChat(), alice(), "/"+name); len(msgs) != 1 {
+			t.Errorf("/%s: %d replies, want 1", name, len(msgs))
+		}
+	}
+}
+
+func TestSetCommandsStopsAtAFailure(t *testing.T) {
+	e := newEnv(t)
+	e.srv.Fail("setMyCommands", bottest.Fault{Code: 502, Description: "Bad Gateway"})
+	err := handlers.SetCommands(e.bot, testLocales(t))
+	if err == nil || !strings.Contains(err.Error(), "Bad Gateway") {
+		t.Errorf("SetCommands = %v, want the failure", err)
+	}
+	// An unwell Telegram is not hammered with the other menus.
+	if n := len(e.srv.Calls("setMyCommands")); n != 1 {
+		t.Errorf("%d setMyCommands calls, want 1", n)
 	}
 }

@@ -18,14 +18,14 @@ func (h *handler) start(c tele.Context) error {
 		}
 	}
 	if c.Chat().Type == tele.ChatPrivate {
-		return h.send(c, h.Text.Welcome())
+		return h.send(c, h.text(c).Welcome())
 	}
-	return h.send(c, h.Text.GroupWelcome())
+	return h.send(c, h.text(c).GroupWelcome())
 }
 
 // help handles /help.
 func (h *handler) help(c tele.Context) error {
-	return h.send(c, h.Text.Help())
+	return h.send(c, h.text(c).Help())
 }
 
 // list handles /list.
@@ -34,7 +34,7 @@ func (h *handler) list(c tele.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return h.send(c, h.Text.List(subs))
+	return h.send(c, h.text(c).List(subs))
 }
 
 // services handles /services.
@@ -43,7 +43,7 @@ func (h *handler) services(c tele.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return h.send(c, h.Text.Services(st))
+	return h.send(c, h.text(c).Services(st))
 }
 
 // status handles /status [names]: every service in one line each, or the
@@ -54,10 +54,11 @@ func (h *handler) status(c tele.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
+	p := h.text(c)
 	names := args(c.Text())
 	if len(names) == 0 {
-		return h.send(c, h.Text.StatusAll(st, h.Now()), h.affectedMarkup(troubled(h.Catalog.IDs(), st)))
+		return h.send(c, p.StatusAll(st, h.Now()), affectedMarkup(p, troubled(h.Catalog.IDs(), st)))
 	}
 	ids, unknown := h.resolve(names)
-	return h.send(c, h.Text.Status(ids, unknown, st, h.Now()), h.affectedMarkup(ids))
+	return h.send(c, p.Status(ids, unknown, st, h.Now()), affectedMarkup(p, ids))
 }

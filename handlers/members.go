@@ -64,7 +64,14 @@ func (h *handler) membership(c tele.Context) error {
 		h.Log.Info("chat removed the bot", "chat", chat.ID, "status", u.NewChatMember.Role)
 	case !was && chat.Type != tele.ChatPrivate:
 		h.Log.Info("added to group", "chat", chat.ID)
-		return h.send(c, h.Text.GroupWelcome())
+		// The group reads in the language of whoever added the bot, until
+		// an admin chooses another.
+		if rec := h.chatRecord(c); rec.Lang != "" {
+			if err := h.Chats.SetLang(rec); err != nil {
+				h.Log.Error("cannot record the group's language", "chat", chat.ID, h.errAttr(err))
+			}
+		}
+		return h.send(c, h.text(c).GroupWelcome())
 	}
 	return nil
 }

@@ -39,12 +39,12 @@ func AffectedButton(text *locale.Printer, service string) (tele.InlineButton, bo
 	return tele.InlineButton{Text: text.AffectedButton(service), Data: data}, true
 }
 
-// affectedMarkup is a keyboard of "I'm affected" buttons, one row each, or
-// nil when none of services can have one.
-func (h *handler) affectedMarkup(services []string) *tele.ReplyMarkup {
+// affectedMarkup is a keyboard of "I'm affected" buttons labelled by p, one
+// row each, or nil when none of services can have one.
+func affectedMarkup(p *locale.Printer, services []string) *tele.ReplyMarkup {
 	var rows [][]tele.InlineButton
 	for _, s := range services {
-		if b, ok := AffectedButton(h.Text, s); ok {
+		if b, ok := AffectedButton(p, s); ok {
 			rows = append(rows, []tele.InlineButton{b})
 		}
 	}
@@ -73,20 +73,21 @@ func troubled(ids []string, statuses map[string]checks.Status) []string {
 // a report speaks for its sender, not for the chat. Without a service it
 // offers the "I'm affected" buttons instead.
 func (h *handler) report(c tele.Context) error {
+	p := h.text(c)
 	a := args(c.Text())
 	if len(a) == 0 {
-		return h.send(c, h.Text.ReportChoose(), h.affectedMarkup(h.Catalog.IDs()))
+		return h.send(c, p.ReportChoose(), affectedMarkup(p, h.Catalog.IDs()))
 	}
 	s, ok := h.Catalog.Lookup(a[0])
 	if !ok {
-		return h.send(c, h.Text.ReportUnknownService(a[0]))
+		return h.send(c, p.ReportUnknownService(a[0]))
 	}
 	// Only the first kind counts: one report says one thing.
 	var kind string
 	if len(a) > 1 {
 		kind = strings.ToLower(a[1])
 		if !slices.Contains(checks.ReportKinds, kind) {
-			return h.send(c, h.Text.ReportUnknownKind(s.ID, a[1]))
+			return h.send(c, p.ReportUnknownKind(s.ID, a[1]))
 		}
 	}
 	who, ok := reporter(c)
@@ -98,9 +99,9 @@ func (h *handler) report(c tele.Context) error {
 		return h.fail(c, err)
 	}
 	if !counted {
-		return h.send(c, h.Text.ReportAlready(s.ID, time.Duration(h.ReportRule.PerUser)))
+		return h.send(c, p.ReportAlready(s.ID, time.Duration(h.ReportRule.PerUser)))
 	}
-	return h.send(c, h.Text.ReportCounted(s.ID, sig, time.Duration(h.ReportRule.Window)))
+	return h.send(c, p.ReportCounted(s.ID, sig, time.Duration(h.ReportRule.Window)))
 }
 
 // affected handles a press on an "I'm affected" button: a report, of no
@@ -117,9 +118,10 @@ func (h *handler) affected(c tele.Context) error {
 	if err != nil {
 		return h.failCallback(c, err)
 	}
-	text := h.Text.ReportAlreadyAlert(s.ID, time.Duration(h.ReportRule.PerUser))
+	p := h.text(c)
+	text := p.ReportAlreadyAlert(s.ID, time.Duration(h.ReportRule.PerUser))
 	if counted {
-		text = h.Text.ReportCountedAlert(s.ID, sig, time.Duration(h.ReportRule.Window))
+		text = p.ReportCountedAlert(s.ID, sig, time.Duration(h.ReportRule.Window))
 	}
 	if err := c.Respond(&tele.CallbackResponse{Text: text}); err != nil {
 		return fmt.Errorf("answer report of %s: %w", s.ID, err)

@@ -13,7 +13,6 @@ import (
 	"github.com/outagebot/outagebot/bot/bottest"
 	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/handlers"
-	"github.com/outagebot/outagebot/locale"
 )
 
 // countedReport is one report the fake counted.
@@ -259,8 +258,7 @@ func TestReportKeyboard(t *testing.T) {
 }
 
 func TestAffectedButton(t *testing.T) {
-	cat := testCatalog()
-	text := locale.NewPrinter(cat, nil)
+	text := testLocales(t).For("en")
 	b, ok := handlers.AffectedButton(text, "whatsapp")
 	if want := (tele.InlineButton{Text: "🙋 I'm affected: WhatsApp", Data: "\faff|whatsapp"}); !ok || b != want {
 		t.Errorf("AffectedButton(whatsapp) = %+v, %v; want %+v, true", b, ok, want)

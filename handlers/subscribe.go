@@ -39,7 +39,7 @@ func (h *handler) change(c tele.Context, names []string, follow bool) error {
 		return h.fail(c, err)
 	}
 	if !allowed {
-		return h.send(c, h.Text.NotAdmin())
+		return h.send(c, h.text(c).NotAdmin())
 	}
 	if len(names) == 0 {
 		return h.keyboard(c)
@@ -57,20 +57,24 @@ func (h *handler) change(c tele.Context, names []string, follow bool) error {
 		}
 		res.Already = minus(ids, res.Done)
 	}
+	// Asked only now: subscribing may have given the chat its language.
 	if follow {
-		return h.send(c, h.Text.Subscribed(res))
+		return h.send(c, h.text(c).Subscribed(res))
 	}
-	return h.send(c, h.Text.Unsubscribed(res))
+	return h.send(c, h.text(c).Unsubscribed(res))
 }
 
-// chatRecord is the chat of c as the store keeps it.
+// chatRecord is the chat of c as the store keeps it. A chat that has no
+// language yet gets the language of whoever configures it first: the user
+// of a private chat, the admin who sets a group up (or who added the bot).
+// One chosen since, with /lang or before, stays.
 func (h *handler) chatRecord(c tele.Context) store.Chat {
 	chat := c.Chat()
 	rec := store.Chat{ID: chat.ID, Type: string(chat.Type), Title: chat.Title, Added: h.Now()}
-	// A private chat reads in its user's language. A group's members do not
-	// share the language of whichever admin subscribed it.
-	if u := c.Sender(); u != nil && chat.Type == tele.ChatPrivate {
-		rec.Lang = u.LanguageCode
+	if _, has := h.storedLang(c); !has {
+		if u := c.Sender(); u != nil {
+			rec.Lang = u.LanguageCode
+		}
 	}
 	return rec
 }
@@ -81,12 +85,13 @@ func (h *handler) keyboard(c tele.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return h.send(c, h.Text.Choose(), h.markup(subs))
+	p := h.text(c)
+	return h.send(c, p.Choose(), h.markup(p, subs))
 }
 
 // markup is the toggle keyboard: one button per service, marked by whether
 // the chat follows it.
-func (h *handler) markup(subscribed []string) *tele.ReplyMarkup {
+func (h *handler) markup(p *locale.Printer, subscribed []string) *tele.ReplyMarkup {
 	var rows [][]tele.InlineButton
 	var row []tele.InlineButton
 	for _, s := range h.Catalog.Services() {
@@ -97,7 +102,7 @@ func (h *handler) markup(subscribed []string) *tele.ReplyMarkup {
 		}
 		row = append(row, tele.InlineButton{
 			Unique: toggleUnique,
-			Text:   h.Text.Button(s.ID, slices.Contains(subscribed, s.ID)),
+			Text:   p.Button(s.ID, slices.Contains(subscribed, s.ID)),
 			Data:   s.ID,
 		})
 		if len(row) == buttonsPerRow {
@@ -126,8 +131,9 @@ func (h *handler) toggle(c tele.Context) error {
 	if err != nil {
 		return h.failCallback(c, err)
 	}
+	p := h.text(c)
 	if !allowed {
-		return c.RespondAlert(h.Text.NotAdminAlert())
+		return c.RespondAlert(p.NotAdminAlert())
 	}
 	subs, err := h.Subs.Subscriptions(chat.ID)
 	if err != nil {
@@ -146,10 +152,10 @@ func (h *handler) toggle(c tele.Context) error {
 	}
 	// Answer first: the spinner on the user's button waits for it, the
 	// redrawn keyboard is a nicety.
-	if err := c.Respond(&tele.CallbackResponse{Text: h.Text.Toggled(s.ID, follow)}); err != nil {
+	if err := c.Respond(&tele.CallbackResponse{Text: p.Toggled(s.ID, follow)}); err != nil {
 		return fmt.Errorf("answer toggle of %s: %w", s.ID, err)
 	}
-	_, err = c.Bot().EditReplyMarkup(cb.Message, h.markup(subs))
+	_, err = c.Bot().EditReplyMarkup(cb.Message, h.markup(p, subs))
 	if err != nil && !errors.Is(err, tele.ErrMessageNotModified) && !errors.Is(err, tele.ErrSameMessageContent) {
 		return fmt.Errorf("redraw keyboard: %w", err)
 	}
@@ -159,12 +165,12 @@ func (h *handler) toggle(c tele.Context) error {
 // staleButton answers a button press the bot cannot act on: a button of an
 // older version, a service no longer watched, or forged data.
 func (h *handler) staleButton(c tele.Context) error {
-	return c.Respond(&tele.CallbackResponse{Text: h.Text.ButtonStale()})
+	return c.Respond(&tele.CallbackResponse{Text: h.text(c).ButtonStale()})
 }
 
 // failCallback logs a failure on our side and tells the presser, without
 // the cause.
 func (h *handler) failCallback(c tele.Context, err error) error {
 	h.Log.Error("button press failed", "chat", chatID(c), h.errAttr(err))
-	return c.Respond(&tele.CallbackResponse{Text: h.Text.ApologyAlert(), ShowAlert: true})
+	return c.Respond(&tele.CallbackResponse{Text: h.text(c).ApologyAlert(), ShowAlert: true})
 }

@@ -2,6 +2,7 @@ package locale
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +18,50 @@ func testNow() time.Time { return time.Date(2025, 3, 4, 16, 16, 0, 0, time.UTC) 
 
 func ago(d time.Duration) time.Time { return testNow().Add(-d) }
 
-func testPrinter() *Printer {
-	return NewPrinter(checks.NewCatalog([]checks.Service{
+// testCatalog has a service whose name and alias must be escaped.
+func testCatalog() *checks.Catalog {
+	return checks.NewCatalog([]checks.Service{
 		{ID: "whatsapp", Name: "WhatsApp", Aliases: []string{"wa"}},
 		{ID: "instagram", Name: "Instagram", Aliases: []string{"ig", "insta"}},
 		{ID: "evil", Name: "<b>&", Aliases: []string{"x<y"}},
-	}), nil)
+	})
+}
+
+// testLocales loads every catalog for cat, showing times in loc.
+func testLocales(t testing.TB, cat *checks.Catalog, loc *time.Location) *Locales {
+	t.Helper()
+	l, err := New(cat, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// sharedLocales are the Locales of testCatalog in UTC. Loading the catalogs
+// takes tens of milliseconds (far more under -race) and Locales never
+// change, so the tests share them.
+var sharedLocales = sync.OnceValues(func() (*Locales, error) { return New(testCatalog(), time.UTC) })
+
+// testLocalesUTC is sharedLocales for a test.
+func testLocalesUTC(t testing.TB) *Locales {
+	t.Helper()
+	l, err := sharedLocales()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// newPrinter is the English Printer for cat and loc.
+func newPrinter(t testing.TB, cat *checks.Catalog, loc *time.Location) *Printer {
+	t.Helper()
+	return testLocales(t, cat, loc).For("en")
+}
+
+// testPrinter is the English Printer for testCatalog.
+func testPrinter(t testing.TB) *Printer {
+	t.Helper()
+	return testLocalesUTC(t).For("en")
 }
 
 func TestNotification(t *testing.T) {
@@ -96,7 +135,7 @@ func TestNotification(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := testPrinter().Notification(tc.incs, testNow())
+			got := testPrinter(t).Notification(tc.incs, testNow())
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Notification mismatch (-want +got):\n%s", diff)
 			}
@@ -128,7 +167,7 @@ func TestNotificationFitsOneMessage(t *testing.T) {
 		{"200 incidents", incs, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := testPrinter().Notification(tc.incs, testNow())
+			got := testPrinter(t).Notification(tc.incs, testNow())
 			if n := utf16Len(got); n > MaxMessage {
 				t.Errorf("length %d UTF-16 units, want ≤ %d", n, MaxMessage)
 			}
@@ -146,7 +185,7 @@ func TestNotificationFitsOneMessage(t *testing.T) {
 }
 
 func TestFitKeepsWholeLines(t *testing.T) {
-	p := testPrinter()
+	p := testPrinter(t)
 	line := strings.Repeat("a", 1000)
 	for _, tc := range []struct {
 		name  string
@@ -187,7 +226,7 @@ func TestDuration(t *testing.T) {
 		{400 * 24 * time.Hour, "400 d"},
 	} {
 		t.Run(tc.d.String(), func(t *testing.T) {
-			if got := testPrinter().duration(tc.d); got != tc.want {
+			if got := testPrinter(t).duration(tc.d); got != tc.want {
 				t.Errorf("duration(%v) = %q, want %q", tc.d, got, tc.want)
 			}
 		})
@@ -196,7 +235,7 @@ func TestDuration(t *testing.T) {
 
 func TestTimeZone(t *testing.T) {
 	berlin := time.FixedZone("CET", 3600)
-	p := NewPrinter(checks.NewCatalog([]checks.Service{{ID: "whatsapp", Name: "WhatsApp"}}), berlin)
+	p := newPrinter(t, checks.NewCatalog([]checks.Service{{ID: "whatsapp", Name: "WhatsApp"}}), berlin)
 	got := p.Notification([]checks.Incident{{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute)}}, testNow())
 	if want := "since 17:15 CET (1 min so far)"; !strings.Contains(got, want) {
 		t.Errorf("Notification in CET = %q, want it to contain %q", got, want)
@@ -204,20 +243,21 @@ func TestTimeZone(t *testing.T) {
 }
 
 func TestCommandDescription(t *testing.T) {
-	for _, cmd := range []string{"start", "help", "services", "subscribe", "unsubscribe", "list", "status"} {
+	p := testPrinter(t)
+	for _, cmd := range []string{"start", "help", "services", "subscribe", "unsubscribe", "list", "status", "report", "lang"} {
 		t.Run(cmd, func(t *testing.T) {
-			if d := CommandDescription(cmd); len(d) < 3 || len(d) > 256 {
+			if d := p.CommandDescription(cmd); len(d) < 3 || len(d) > 256 {
 				t.Errorf("CommandDescription(%q) = %q, want 3-256 characters", cmd, d)
 			}
 		})
 	}
-	if d := CommandDescription("nosuch"); d != "" {
+	if d := p.CommandDescription("nosuch"); d != "" {
 		t.Errorf("CommandDescription(nosuch) = %q, want empty", d)
 	}
 }
 
 func TestBackAfter(t *testing.T) {
-	p := NewPrinter(checks.NewCatalog([]checks.Service{{ID: "evil", Name: "<b>&"}}), time.UTC)
+	p := newPrinter(t, checks.NewCatalog([]checks.Service{{ID: "evil", Name: "<b>&"}}), time.UTC)
 	got := p.BackAfter(checks.Incident{Service: "evil", Start: ago(2*time.Hour + 14*time.Minute), End: testNow()})
 	if want := "✅ <b>&lt;b&gt;&amp; is back</b> after 2 h 14 min"; got != want {
 		t.Errorf("BackAfter = %q, want %q", got, want)
@@ -231,7 +271,7 @@ func TestNotificationOtherEvidenceAndMetaWide(t *testing.T) {
 			Official: "WhatsApp Business API: Major outage", Reports: reports},
 		{Service: "instagram", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute), Group: 7},
 	}
-	got := testPrinter().Notification(incs, testNow())
+	got := testPrinter(t).Notification(incs, testNow())
 	want := "⚠️ <b>Meta-wide outage:</b> <b>WhatsApp</b> and <b>Instagram</b>\n\n" +
 		"🔴 <b>WhatsApp is down</b>\nsince 16:15 UTC (1 min so far)\n" +
 		"• Meta says: WhatsApp Business API: Major outage\n" +
@@ -252,7 +292,7 @@ func TestFill(t *testing.T) {
 		{"{missing} {", "{missing} {"},
 		{"no placeholders", "no placeholders"},
 	} {
-		if got := fill(tc.text, arg{"a", "1"}, arg{"b", "{a}"}); got != tc.want {
+		if got := testPrinter(t).fill(tc.text, plain("a", "1"), plain("b", "{a}")); got != tc.want {
 			t.Errorf("fill(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}

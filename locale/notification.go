@@ -30,28 +30,28 @@ func (p *Printer) Notification(incs []checks.Incident, now time.Time) string {
 
 func (p *Printer) incident(inc checks.Incident, now time.Time) []string {
 	if inc.Resolved() {
-		was, ok := p.t.WasFor[inc.Worst]
+		was, ok := p.t.WasFor[string(inc.Worst)]
 		if !ok {
 			// An incident always reached degraded or down; an unexpected
 			// Worst must not hide the recovery, so call it an outage.
-			was = p.t.WasFor[checks.Down]
+			was = p.t.WasFor[string(checks.Down)]
 		}
 		return []string{
-			"✅ <b>" + fill(p.t.Back, data("service", p.name(inc.Service))) + "</b>",
-			fill(was,
+			"✅ <b>" + p.fill(p.t.Back, data("service", p.name(inc.Service))) + "</b>",
+			p.fill(was,
 				markup("duration", p.duration(inc.End.Sub(inc.Start))),
 				markup("time", p.clock(inc.End, now))),
 		}
 	}
 	lines := []string{
 		p.headline(inc.Service, inc.State),
-		fill(p.t.OpenSince,
+		p.fill(p.t.OpenSince,
 			markup("since", p.clock(inc.Start, now)),
 			markup("duration", p.duration(now.Sub(inc.Start)))),
 	}
 	lines = append(lines, p.evidence(inc.Evidence)...)
 	if inc.Official != "" {
-		lines = append(lines, fill(p.t.Official, data("text", clip(inc.Official, maxDetail))))
+		lines = append(lines, p.fill(p.t.Official, data("text", clip(inc.Official, maxDetail))))
 	}
 	if inc.Reports.Count > 0 {
 		lines = append(lines, p.reports(inc.Reports))
@@ -70,7 +70,7 @@ func (p *Printer) metaWide(incs []checks.Incident) string {
 	}
 	for _, ids := range members {
 		if len(ids) > 1 {
-			return fill(p.t.MetaWide, markup("services", p.names(ids)))
+			return p.fill(p.t.MetaWide, markup("services", p.names(ids)))
 		}
 	}
 	return ""
@@ -79,12 +79,12 @@ func (p *Printer) metaWide(incs []checks.Incident) string {
 // reports is "• 240 people reported problems in 15 min (usually 3); most:
 // login, 76 %".
 func (p *Printer) reports(r checks.ReportSignal) string {
-	line := fill(p.t.Reports,
+	line := p.fill(p.t.Reports.pick(r.Count),
 		plain("count", strconv.Itoa(r.Count)),
 		markup("window", p.duration(time.Duration(r.Window))),
 		plain("usual", strconv.Itoa(int(math.Round(r.Baseline)))))
 	if r.Top != "" {
-		line += fill(p.t.ReportsTop, data("kind", r.Top), plain("share", strconv.Itoa(int(math.Round(r.TopShare*100)))))
+		line += p.fill(p.t.ReportsTop, data("kind", r.Top), plain("share", strconv.Itoa(int(math.Round(r.TopShare*100)))))
 	}
 	return line
 }
@@ -93,7 +93,7 @@ func (p *Printer) reports(r checks.ReportSignal) string {
 // resolved: the edit of the post is silent, this reply is what notifies the
 // channel's members that the outage is over.
 func (p *Printer) BackAfter(inc checks.Incident) string {
-	return fill(p.t.BackAfter,
+	return p.fill(p.t.BackAfter,
 		data("service", p.name(inc.Service)),
 		markup("duration", p.duration(inc.End.Sub(inc.Start))))
 }

@@ -1,11 +1,16 @@
-// Package locale holds every text outagebot shows to people and renders it:
-// command replies, inline-keyboard labels, callback answers and the outage
-// notifications the sender delivers.
+// Package locale holds every text outagebot shows to people, in every
+// language it speaks, and renders it: command replies, inline-keyboard
+// labels, callback answers and the outage notifications the sender delivers.
+//
+// The texts live in one message catalog per language (catalog/, loaded with
+// go-i18n, whose CLDR plural rules pick the form of a text for a count). New
+// loads them all; Locales.For picks the Printer of a chat's language.
 //
 // Output meant for messages is Telegram HTML with every piece of data escaped;
 // methods documented as plain return text Telegram shows unparsed (button
-// labels, callback answers). Only English exists so far; the texts live in one
-// struct so that further languages are catalogs, not code.
+// labels, callback answers). In right-to-left languages every value a text
+// embeds (a name, a number, a time) is a Unicode isolate, so that a Latin
+// service name or a number cannot scramble the order of the words around it.
 package locale
 
 import (
@@ -15,6 +20,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 
 	"github.com/outagebot/outagebot/checks"
 )
@@ -40,38 +47,73 @@ type Printer struct {
 	cat *checks.Catalog
 	loc *time.Location
 	t   texts
+	tag language.Tag
+	rtl bool // the language is written right to left
 }
 
-// NewPrinter returns a Printer naming services from cat and showing times in
-// loc; a nil loc means UTC.
-func NewPrinter(cat *checks.Catalog, loc *time.Location) *Printer {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return &Printer{cat: cat, loc: loc, t: english()}
+// Tag is the IETF tag of the Printer's language ("pt-BR"), what a chat's
+// record keeps.
+func (p *Printer) Tag() string { return p.tag.String() }
+
+// Code is the two-letter ISO 639-1 code of the Printer's language ("pt"),
+// what the Bot API takes as a language_code.
+func (p *Printer) Code() string {
+	base, _ := p.tag.Base()
+	return base.String()
+}
+
+// LanguageName is the plain name of the Printer's language in itself.
+func (p *Printer) LanguageName() string { return p.t.LanguageName }
+
+// CommandDescription is the plain command-menu description of a bot command
+// (the name without '/'), or "" for a command this package has no text for.
+func (p *Printer) CommandDescription(command string) string {
+	return p.t.Commands[command]
 }
 
 // arg is one placeholder value for fill.
-type arg struct{ key, val string }
+type arg struct {
+	key, val string
+	// atom marks a value inserted whole into a text (a name, a number):
+	// in a right-to-left language it goes in as an isolate.
+	atom bool
+}
 
 // data is a placeholder value taken from outside (a name, a probe detail,
 // something a user typed): it is escaped.
-func data(key, s string) arg { return arg{key, html.EscapeString(s)} }
+func data(key, s string) arg { return arg{key, html.EscapeString(s), true} }
 
-// markup is a placeholder value this package rendered itself and already
-// escaped.
-func markup(key, s string) arg { return arg{key, s} }
+// markup is a placeholder value this package rendered itself: escaped
+// already where it goes into HTML, with its own parts isolated.
+func markup(key, s string) arg { return arg{key, s, false} }
 
-// plain is a placeholder value that needs no escaping: a number or a symbol,
-// or any value in a text Telegram does not parse as HTML.
-func plain(key, s string) arg { return arg{key, s} }
+// plain is a placeholder value that needs no escaping: a number, or any
+// value in a text Telegram does not parse as HTML.
+func plain(key, s string) arg { return arg{key, s, true} }
+
+// Unicode's first strong isolate and pop directional isolate: what lies
+// between them takes the direction of its own first letter and is laid out
+// apart from the text around it.
+const (
+	fsi = "\u2068"
+	pdi = "\u2069"
+)
+
+// isolate returns s as a directional isolate in a right-to-left language,
+// and as it is otherwise.
+func (p *Printer) isolate(s string) string {
+	if !p.rtl {
+		return s
+	}
+	return fsi + s + pdi
+}
 
 // fill replaces the {key} placeholders of text in one pass; a placeholder
 // with no argument stays as it is, and values are never scanned again, so a
 // value containing "{name}" stays literal. (A strings.Replacer would do the
 // same, but building one per call costs a dozen allocations, and a fan-out
 // renders thousands of messages a second.)
-func fill(text string, args ...arg) string {
+func (p *Printer) fill(text string, args ...arg) string {
 	var b strings.Builder
 	b.Grow(len(text) + 16*len(args))
 	for {
@@ -84,27 +126,31 @@ func fill(text string, args ...arg) string {
 			break
 		}
 		b.WriteString(text[:open])
-		v, ok := lookup(args, text[open+1:open+end])
+		a, ok := lookup(args, text[open+1:open+end])
 		if !ok {
 			// Not a placeholder: keep the brace, look on after it.
 			b.WriteByte('{')
 			text = text[open+1:]
 			continue
 		}
-		b.WriteString(v)
+		if a.atom {
+			b.WriteString(p.isolate(a.val))
+		} else {
+			b.WriteString(a.val)
+		}
 		text = text[open+end+1:]
 	}
 	b.WriteString(text)
 	return b.String()
 }
 
-func lookup(args []arg, key string) (string, bool) {
+func lookup(args []arg, key string) (arg, bool) {
 	for _, a := range args {
 		if a.key == key {
-			return a.val, true
+			return a, true
 		}
 	}
-	return "", false
+	return arg{}, false
 }
 
 // clip shortens s to at most n runes, marking the cut. It works on raw data,
@@ -130,12 +176,14 @@ func (p *Printer) name(id string) string {
 func (p *Printer) names(ids []string) string {
 	items := make([]string, len(ids))
 	for i, id := range ids {
-		items[i] = "<b>" + html.EscapeString(p.name(id)) + "</b>"
+		items[i] = "<b>" + p.isolate(html.EscapeString(p.name(id))) + "</b>"
 	}
 	return p.list(items)
 }
 
-// list joins items the way the language writes an enumeration.
+// list joins items the way the language writes an enumeration. The items
+// are isolated already where needed: the list itself must not be, or a
+// right-to-left "and" would read in the order of the Latin names around it.
 func (p *Printer) list(items []string) string {
 	switch len(items) {
 	case 0:
@@ -152,10 +200,11 @@ func (p *Printer) clock(at, now time.Time) string {
 	at, now = at.In(p.loc), now.In(p.loc)
 	ay, am, ad := at.Date()
 	ny, nm, nd := now.Date()
+	layout := p.t.DateTimeLayout
 	if ay == ny && am == nm && ad == nd {
-		return at.Format(p.t.TimeLayout)
+		layout = p.t.TimeLayout
 	}
-	return at.Format(p.t.DateTimeLayout)
+	return p.isolate(at.Format(layout))
 }
 
 // duration humanises d at the precision people care about for an outage:
@@ -167,20 +216,28 @@ func (p *Printer) duration(d time.Duration) string {
 	days := int(d / (24 * time.Hour))
 	hours := int(d/time.Hour) % 24
 	mins := int(d/time.Minute) % 60
-	itoa := strconv.Itoa
 	switch {
-	case days > 0 && hours > 0:
-		return fill(p.t.DaysHours, plain("d", itoa(days)), plain("h", itoa(hours)))
 	case days > 0:
-		return fill(p.t.Days, plain("d", itoa(days)))
-	case hours > 0 && mins > 0:
-		return fill(p.t.HoursMinutes, plain("h", itoa(hours)), plain("m", itoa(mins)))
+		return p.units(p.t.Days, days, p.t.Hours, hours)
 	case hours > 0:
-		return fill(p.t.Hours, plain("h", itoa(hours)))
+		return p.units(p.t.Hours, hours, p.t.Minutes, mins)
 	case mins > 0:
-		return fill(p.t.Minutes, plain("n", itoa(mins)))
+		return p.unit(p.t.Minutes, mins)
 	}
-	return fill(p.t.Seconds, plain("n", itoa(int(d/time.Second))))
+	return p.unit(p.t.Seconds, int(d/time.Second))
+}
+
+// units is n of a unit and, unless it is zero, m of the next smaller one.
+func (p *Printer) units(unit plural, n int, smaller plural, m int) string {
+	if m == 0 {
+		return p.unit(unit, n)
+	}
+	return p.fill(p.t.DurationPair, markup("major", p.unit(unit, n)), markup("minor", p.unit(smaller, m)))
+}
+
+// unit is n of a unit of time: "14 min".
+func (p *Printer) unit(u plural, n int) string {
+	return p.fill(u.pick(n), plain("n", strconv.Itoa(n)))
 }
 
 // fit joins lines into one message of at most MaxMessage UTF-16 units. When
@@ -240,7 +297,7 @@ func icon(s checks.State) string {
 // state names a state in words; a state this version does not know shows as
 // itself.
 func (p *Printer) state(s checks.State) string {
-	if w, ok := p.t.States[s]; ok {
+	if w, ok := p.t.States[string(s)]; ok {
 		return w
 	}
 	return string(s)
@@ -248,11 +305,11 @@ func (p *Printer) state(s checks.State) string {
 
 // headline is "🔴 <b>WhatsApp is down</b>".
 func (p *Printer) headline(id string, s checks.State) string {
-	text, ok := p.t.Headlines[s]
+	text, ok := p.t.Headlines[string(s)]
 	if !ok {
-		text = p.t.Headlines[checks.Unknown]
+		text = p.t.Headlines[string(checks.Unknown)]
 	}
-	return icon(s) + " <b>" + fill(text, data("service", p.name(id))) + "</b>"
+	return icon(s) + " <b>" + p.fill(text, data("service", p.name(id))) + "</b>"
 }
 
 // evidence renders failing probe results one line each, at most maxEvidence
@@ -261,19 +318,19 @@ func (p *Printer) evidence(rs []checks.Result) []string {
 	lines := make([]string, 0, min(len(rs), maxEvidence)+1)
 	for i, r := range rs {
 		if i == maxEvidence {
-			lines = append(lines, fill(p.t.MoreLines, plain("n", strconv.Itoa(len(rs)-i))))
+			lines = append(lines, p.fill(p.t.MoreLines, plain("n", strconv.Itoa(len(rs)-i))))
 			break
 		}
-		class, ok := p.t.Classes[r.Class]
+		class, ok := p.t.Classes[string(r.Class)]
 		if !ok {
 			class = string(r.Class)
 		}
 		args := []arg{data("probe", clip(r.Probe, maxName)), data("class", class)}
 		if r.Detail == "" {
-			lines = append(lines, fill(p.t.Evidence, args...))
+			lines = append(lines, p.fill(p.t.Evidence, args...))
 			continue
 		}
-		lines = append(lines, fill(p.t.EvidenceFor, append(args, data("detail", clip(r.Detail, maxDetail)))...))
+		lines = append(lines, p.fill(p.t.EvidenceFor, append(args, data("detail", clip(r.Detail, maxDetail)))...))
 	}
 	return lines
 }

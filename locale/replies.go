@@ -10,7 +10,7 @@ import (
 
 // Welcome is the answer to /start in a private chat.
 func (p *Printer) Welcome() string {
-	return fill(p.t.Welcome, markup("services", p.names(p.cat.IDs())), p.example())
+	return p.fill(p.t.Welcome, markup("services", p.names(p.cat.IDs())), p.example())
 }
 
 // example is a service id for the examples in Welcome and Help.
@@ -23,11 +23,11 @@ func (p *Printer) example() arg {
 
 // GroupWelcome greets a group the bot was just added to.
 func (p *Printer) GroupWelcome() string {
-	return fill(p.t.GroupWelcome, markup("services", p.names(p.cat.IDs())))
+	return p.fill(p.t.GroupWelcome, markup("services", p.names(p.cat.IDs())))
 }
 
 // Help lists the commands.
-func (p *Printer) Help() string { return fill(p.t.Help, p.example()) }
+func (p *Printer) Help() string { return p.fill(p.t.Help, p.example()) }
 
 // NotAdmin refuses a group member who is not an admin a change of the group's
 // subscriptions.
@@ -63,10 +63,10 @@ func (p *Printer) Unsubscribed(c Change) string {
 func (p *Printer) change(c Change, done, already plural) string {
 	var lines []string
 	if len(c.Done) > 0 {
-		lines = append(lines, fill(done.pick(len(c.Done)), markup("services", p.names(c.Done))))
+		lines = append(lines, p.fill(done.pick(len(c.Done)), markup("services", p.names(c.Done))))
 	}
 	if len(c.Already) > 0 {
-		lines = append(lines, fill(already.pick(len(c.Already)), markup("services", p.names(c.Already))))
+		lines = append(lines, p.fill(already.pick(len(c.Already)), markup("services", p.names(c.Already))))
 	}
 	return p.fit(append(lines, p.unknown(c.Unknown)...))
 }
@@ -87,16 +87,16 @@ func (p *Printer) unknownAmong(names []string, valid string) []string {
 	for _, n := range names {
 		shown := data("name", clip(n, maxName))
 		if near, ok := p.cat.Nearest(n); ok {
-			lines = append(lines, fill(p.t.UnknownNameNearest, shown, data("nearest", near)))
+			lines = append(lines, p.fill(p.t.UnknownNameNearest, shown, data("nearest", near)))
 			continue
 		}
-		lines = append(lines, fill(p.t.UnknownName, shown))
+		lines = append(lines, p.fill(p.t.UnknownName, shown))
 	}
 	items := make([]string, len(p.cat.Services()))
 	for i, s := range p.cat.Services() {
 		items[i] = p.serviceNames(s)
 	}
-	return append(lines, fill(valid, markup("names", strings.Join(items, p.t.ListSep))))
+	return append(lines, p.fill(valid, markup("names", strings.Join(items, p.t.ListSep))))
 }
 
 // serviceNames is "<code>whatsapp</code> (wa)": the id and the aliases a
@@ -104,13 +104,13 @@ func (p *Printer) unknownAmong(names []string, valid string) []string {
 func (p *Printer) serviceNames(s checks.Service) string {
 	id := data("id", clip(s.ID, maxName))
 	if len(s.Aliases) == 0 {
-		return fill(p.t.Name, id)
+		return p.fill(p.t.Name, id)
 	}
 	aliases := make([]string, len(s.Aliases))
 	for i, a := range s.Aliases {
-		aliases[i] = html.EscapeString(clip(a, maxName))
+		aliases[i] = p.isolate(html.EscapeString(clip(a, maxName)))
 	}
-	return fill(p.t.NameWithAliases, id, markup("aliases", strings.Join(aliases, p.t.ListSep)))
+	return p.fill(p.t.NameWithAliases, id, markup("aliases", strings.Join(aliases, p.t.ListSep)))
 }
 
 // List shows the services a chat follows, in catalog order.
@@ -118,7 +118,7 @@ func (p *Printer) List(ids []string) string {
 	if len(ids) == 0 {
 		return p.t.ListEmpty
 	}
-	return p.fit([]string{fill(p.t.List, markup("services", p.names(p.ordered(ids))))})
+	return p.fit([]string{p.fill(p.t.List, markup("services", p.names(p.ordered(ids))))})
 }
 
 // ordered returns ids in catalog order, followed by the ids the catalog no
@@ -153,7 +153,7 @@ func (p *Printer) Button(id string, followed bool) string {
 	if followed {
 		text = p.t.ButtonOn
 	}
-	return fill(text, plain("service", p.name(id)))
+	return p.fill(text, plain("service", p.name(id)))
 }
 
 // Toggled is the plain callback answer after a button press changed whether
@@ -163,7 +163,7 @@ func (p *Printer) Toggled(id string, followed bool) string {
 	if followed {
 		text = p.t.NowFollowed
 	}
-	return fill(text, plain("service", p.name(id)))
+	return p.fill(text, plain("service", p.name(id)))
 }
 
 // ButtonStale is the plain callback answer to a button the bot cannot act on:
@@ -179,8 +179,8 @@ func (p *Printer) Services(statuses map[string]checks.Status) string {
 		if st, ok := statuses[s.ID]; ok {
 			ic, state = icon(st.State), p.state(st.State)
 		}
-		lines = append(lines, fill(p.t.ServiceLine,
-			plain("icon", ic),
+		lines = append(lines, p.fill(p.t.ServiceLine,
+			markup("icon", ic),
 			data("service", p.name(s.ID)),
 			data("state", state),
 			markup("names", p.serviceNames(s))))
@@ -190,7 +190,7 @@ func (p *Printer) Services(statuses map[string]checks.Status) string {
 
 // StatusAll shows every service's state, one line each.
 func (p *Printer) StatusAll(statuses map[string]checks.Status, now time.Time) string {
-	lines := []string{fill(p.t.StatusHeader, markup("time", p.clock(now, now)))}
+	lines := []string{p.fill(p.t.StatusHeader, markup("time", p.clock(now, now)))}
 	for _, id := range p.cat.IDs() {
 		st, ok := statuses[id]
 		switch {
@@ -199,8 +199,8 @@ func (p *Printer) StatusAll(statuses map[string]checks.Status, now time.Time) st
 		case st.State == checks.Operational || st.Since.IsZero():
 			lines = append(lines, p.statusLine(id, st.State, p.state(st.State)))
 		default:
-			lines = append(lines, fill(p.t.StatusLineSince,
-				plain("icon", icon(st.State)),
+			lines = append(lines, p.fill(p.t.StatusLineSince,
+				markup("icon", icon(st.State)),
 				data("service", p.name(id)),
 				data("state", p.state(st.State)),
 				markup("since", p.clock(st.Since, now)),
@@ -211,7 +211,7 @@ func (p *Printer) StatusAll(statuses map[string]checks.Status, now time.Time) st
 }
 
 func (p *Printer) statusLine(id string, s checks.State, words string) string {
-	return fill(p.t.StatusLine, plain("icon", icon(s)), data("service", p.name(id)), data("state", words))
+	return p.fill(p.t.StatusLine, markup("icon", icon(s)), data("service", p.name(id)), data("state", words))
 }
 
 // Status details the given services: state, since when, when last checked
@@ -229,19 +229,19 @@ func (p *Printer) Status(ids, unknown []string, statuses map[string]checks.Statu
 		}
 		lines = append(lines, p.headline(id, st.State))
 		if !st.Since.IsZero() {
-			lines = append(lines, fill(p.t.StatusSince,
+			lines = append(lines, p.fill(p.t.StatusSince,
 				markup("since", p.clock(st.Since, now)),
 				markup("duration", p.duration(now.Sub(st.Since)))))
 		}
 		if !st.LastCheck.IsZero() {
-			lines = append(lines, fill(p.t.StatusChecked, markup("time", p.clock(st.LastCheck, now))))
+			lines = append(lines, p.fill(p.t.StatusChecked, markup("time", p.clock(st.LastCheck, now))))
 		}
 		if st.State == checks.Unknown {
 			lines = append(lines, p.t.StatusUnknownHint)
 		}
 		lines = append(lines, p.evidence(st.Evidence)...)
 		if st.Official != "" {
-			lines = append(lines, fill(p.t.Official, data("text", clip(st.Official, maxDetail))))
+			lines = append(lines, p.fill(p.t.Official, data("text", clip(st.Official, maxDetail))))
 		}
 		if st.Reports.Count > 0 {
 			lines = append(lines, p.reports(st.Reports))
@@ -252,3 +252,26 @@ func (p *Printer) Status(ids, unknown []string, statuses map[string]checks.Statu
 	}
 	return p.fit(append(lines, p.unknown(unknown)...))
 }
+
+// LangChoose introduces the keyboard of languages a chat can read in.
+func (p *Printer) LangChoose() string { return p.t.LangChoose }
+
+// LangButton is the plain label of the Printer's language on that
+// keyboard: its name in itself, marked when it is the chat's language.
+func (p *Printer) LangButton(current bool) string {
+	if current {
+		return "✅ " + p.t.LanguageName
+	}
+	return p.t.LanguageName
+}
+
+// LangSet is the plain callback answer, in the new language, after a chat's
+// language changed to the Printer's.
+func (p *Printer) LangSet() string { return p.t.LangSet }
+
+// LangNotAdmin refuses a group member who is not an admin a change of the
+// group's language.
+func (p *Printer) LangNotAdmin() string { return html.EscapeString(p.t.LangNotAdmin) }
+
+// LangNotAdminAlert is LangNotAdmin as plain text, for a callback alert.
+func (p *Printer) LangNotAdminAlert() string { return p.t.LangNotAdmin }

@@ -20,7 +20,7 @@ func testStatuses() map[string]checks.Status {
 }
 
 func TestReplies(t *testing.T) {
-	p := testPrinter()
+	p := testPrinter(t)
 	validNames := "Valid names: <code>whatsapp</code> (wa), <code>instagram</code> (ig, insta), <code>evil</code> (x&lt;y), or <code>all</code>."
 	for _, tc := range []struct {
 		name string
@@ -66,7 +66,7 @@ func TestReplies(t *testing.T) {
 		},
 		{
 			name: "valid names of a service without aliases",
-			got: NewPrinter(checks.NewCatalog([]checks.Service{{ID: "threads", Name: "Threads"}}), nil).
+			got: newPrinter(t, checks.NewCatalog([]checks.Service{{ID: "threads", Name: "Threads"}}), nil).
 				Subscribed(Change{Unknown: []string{"x"}}),
 			want: "❓ I don't know “x”.\nValid names: <code>threads</code>, or <code>all</code>.",
 		},
@@ -129,7 +129,7 @@ func TestReplies(t *testing.T) {
 }
 
 func TestFixedRepliesAreHTML(t *testing.T) {
-	p := testPrinter()
+	p := testPrinter(t)
 	for name, got := range map[string]string{
 		"GroupWelcome": p.GroupWelcome(),
 		"Help":         p.Help(),
@@ -149,7 +149,7 @@ func TestFixedRepliesAreHTML(t *testing.T) {
 }
 
 func TestPlainTextsAreNotEscaped(t *testing.T) {
-	p := testPrinter()
+	p := testPrinter(t)
 	for _, tc := range []struct {
 		name, got, want string
 	}{
@@ -174,7 +174,7 @@ func TestStatusShowsEveryKindOfEvidence(t *testing.T) {
 		Official: "WhatsApp Business API: Major outage",
 		Reports:  checks.ReportSignal{Count: 12, Baseline: 1, Spike: true, Top: "messages", TopShare: 0.5, Window: checks.Duration(15 * time.Minute)},
 	}}
-	got := testPrinter().Status([]string{"whatsapp"}, nil, st, testNow())
+	got := testPrinter(t).Status([]string{"whatsapp"}, nil, st, testNow())
 	want := "🟡 <b>WhatsApp may be having problems (checking)</b>\nsince 16:15 UTC (1 min)\nlast checked 16:15 UTC\n" +
 		"• Meta says: WhatsApp Business API: Major outage\n" +
 		"• 12 people reported problems in 15 min (usually 1); most: messages, 50 %"

@@ -10,7 +10,7 @@ import (
 )
 
 // ReportChoose introduces the keyboard of services to report a problem with.
-func (p *Printer) ReportChoose() string { return fill(p.t.ReportChoose, p.example()) }
+func (p *Printer) ReportChoose() string { return p.fill(p.t.ReportChoose, p.example()) }
 
 // ReportUnknownService answers a report about a name that matches no
 // service, the way an unknown name in /subscribe is answered, except that
@@ -24,9 +24,9 @@ func (p *Printer) ReportUnknownService(name string) string {
 func (p *Printer) ReportUnknownKind(id, kind string) string {
 	kinds := make([]string, len(checks.ReportKinds))
 	for i, k := range checks.ReportKinds {
-		kinds[i] = "<code>" + html.EscapeString(k) + "</code>"
+		kinds[i] = "<code>" + p.isolate(html.EscapeString(k)) + "</code>"
 	}
-	return fill(p.t.ReportUnknownKind,
+	return p.fill(p.t.ReportUnknownKind,
 		data("kind", clip(kind, maxName)),
 		markup("kinds", p.list(kinds)),
 		data("service", clip(id, maxName)))
@@ -41,13 +41,13 @@ func (p *Printer) ReportCounted(id string, sig checks.ReportSignal, window time.
 
 // ReportCountedAlert is ReportCounted as plain text, for a callback answer.
 func (p *Printer) ReportCountedAlert(id string, sig checks.ReportSignal, window time.Duration) string {
-	text := p.t.ReportThanks + " " + fill(p.t.ReportCount.pick(sig.Count),
+	text := p.t.ReportThanks + " " + p.fill(p.t.ReportCount.pick(sig.Count),
 		plain("n", strconv.Itoa(sig.Count)),
 		plain("service", p.name(id)),
-		plain("window", p.duration(window)),
+		markup("window", p.duration(window)),
 		plain("usual", strconv.Itoa(int(math.Round(sig.Baseline)))))
 	if sig.Top != "" {
-		text += " " + fill(p.t.ReportTop,
+		text += " " + p.fill(p.t.ReportTop,
 			plain("kind", clip(sig.Top, maxName)),
 			plain("share", strconv.Itoa(int(math.Round(100*sig.TopShare)))))
 	}
@@ -62,11 +62,11 @@ func (p *Printer) ReportAlready(id string, period time.Duration) string {
 
 // ReportAlreadyAlert is ReportAlready as plain text, for a callback answer.
 func (p *Printer) ReportAlreadyAlert(id string, period time.Duration) string {
-	return fill(p.t.ReportAlready, plain("service", p.name(id)), plain("period", p.duration(period)))
+	return p.fill(p.t.ReportAlready, plain("service", p.name(id)), markup("period", p.duration(period)))
 }
 
 // AffectedButton is the plain label of the button that reports a problem
 // with service id.
 func (p *Printer) AffectedButton(id string) string {
-	return fill(p.t.AffectedButton, plain("service", p.name(id)))
+	return p.fill(p.t.AffectedButton, plain("service", p.name(id)))
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestReportReplies(t *testing.T) {
-	p := testPrinter()
+	p := testPrinter(t)
 	const window, period = 15 * time.Minute, 30 * time.Minute
 	for _, tc := range []struct {
 		name string
@@ -70,7 +70,7 @@ func TestReportReplies(t *testing.T) {
 }
 
 func TestReportPlainTexts(t *testing.T) {
-	p := testPrinter()
+	p := testPrinter(t)
 	for _, tc := range []struct {
 		name, got, want string
 	}{
@@ -92,7 +92,7 @@ func TestReportPlainTexts(t *testing.T) {
 }
 
 func TestHelpMentionsReport(t *testing.T) {
-	if got := testPrinter().Help(); !strings.Contains(got, "<code>/report whatsapp login</code>") {
+	if got := testPrinter(t).Help(); !strings.Contains(got, "<code>/report whatsapp login</code>") {
 		t.Errorf("Help does not show how to report:\n%s", got)
 	}
 }

@@ -132,8 +132,8 @@ func (db *DB) SaveChat(c Chat) error {
 	return nil
 }
 
-// DeleteChat forgets the chat: its record, its subscriptions and its pending
-// notifications. Deleting an unknown chat is not an error.
+// DeleteChat forgets the chat: its record, its subscriptions, its settings
+// and its pending notifications. Deleting an unknown chat is not an error.
 func (db *DB) DeleteChat(chatID int64) error {
 	if err := db.bolt.Batch(func(tx *bbolt.Tx) error {
 		return deleteChat(tx, chatID)
@@ -146,7 +146,8 @@ func (db *DB) DeleteChat(chatID int64) error {
 // MigrateChat moves a group that Telegram upgraded to a supergroup from its
 // old id to its new one: subscriptions and pending notifications are merged
 // into whatever the new id already has, the record becomes a supergroup's
-// (the old record's fields win where set) and the old id is forgotten.
+// (the old record's fields win where set), the old id's settings replace
+// the new one's if it has any, and the old id is forgotten.
 func (db *DB) MigrateChat(from, to int64) error {
 	if from == to {
 		return nil
@@ -179,6 +180,9 @@ func (db *DB) MigrateChat(from, to int64) error {
 			if err := mark(outbox, to, m); err != nil {
 				return err
 			}
+		}
+		if err := migrateSettings(tx, from, to); err != nil {
+			return err
 		}
 		return deleteChat(tx, from)
 	})
@@ -235,6 +239,9 @@ func deleteChat(tx *bbolt.Tx, chatID int64) error {
 	}
 	if err := bucket(tx, bucketOutbox).Delete(outboxKey(chatID)); err != nil {
 		return fmt.Errorf("delete outbox entry: %w", err)
+	}
+	if err := bucket(tx, bucketSettings).Delete(chatKey(chatID)); err != nil {
+		return fmt.Errorf("delete settings: %w", err)
 	}
 	return nil
 }

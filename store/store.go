@@ -28,7 +28,7 @@ const defaultTimeout = 2 * time.Second
 
 // Top-level buckets, all created by Open.
 const (
-	bucketMeta          = "meta"          // keySchema, keyOffset, keyReportSalt
+	bucketMeta          = "meta"          // keySchema, keyOffset, keyReportSalt, keyStatusPost
 	bucketChats         = "chats"         // chatKey -> Chat JSON
 	bucketChatServices  = "chat_services" // chatKey + service -> nothing
 	bucketServiceChats  = "service_chats" // service -> nested bucket: chatKey -> nothing
@@ -99,7 +99,7 @@ func initialize(tx *bbolt.Tx) error {
 	for _, name := range []string{
 		bucketMeta, bucketChats, bucketChatServices, bucketServiceChats, bucketStatuses,
 		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox, bucketChannelPosts, bucketGroups,
-		bucketReports, bucketReporters,
+		bucketReports, bucketReporters, bucketSamples, bucketSettings,
 	} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)

@@ -25,6 +25,8 @@ type Chat struct {
 	Title     string `json:"title,omitempty"`
 	Username  string `json:"username,omitempty"`
 	FirstName string `json:"first_name,omitempty"`
+	// IsForum marks a supergroup with topics.
+	IsForum bool `json:"is_forum,omitempty"`
 }
 
 // membership keys a user's status in a chat.

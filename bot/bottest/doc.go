@@ -9,12 +9,15 @@
 // as objects or as JSON-encoded strings, the body "null" of parameterless
 // methods, and query-string or form-encoded parameters.
 //
-// Tests drive the user's side by pushing updates (SendText, PressButton,
-// PushMyChatMember, PushMigration or any raw PushUpdate), which a real long
-// poll on getUpdates delivers. They observe the bot's side through Calls and
-// Messages, and block on progress with Wait and WaitMessages instead of
-// sleeping. Fail, FailAlways and BlockChat inject the errors a broadcaster
-// meets; SetLimits enforces Telegram's sending limits for benchmarks.
+// Tests drive the user's side by pushing updates (SendText, SendTopicText
+// in a forum topic, PressButton, PushMyChatMember, PushMigration or any raw
+// PushUpdate), which a real long poll on getUpdates delivers. They observe
+// the bot's side through Calls, Messages and PinnedMessage, and block on
+// progress with Wait and WaitMessages instead of sleeping. Fail, FailAlways
+// and BlockChat inject the errors a broadcaster meets; SetLimits enforces
+// Telegram's sending limits for benchmarks.
+// setWebhook checks its URL and secret as Telegram does, and getUpdates
+// answers 409 Conflict while a webhook is set, until deleteWebhook.
 //
 // A typical test:
 //

@@ -42,8 +42,11 @@ type Message struct {
 	// the client sent an object or a string. Nil when there was none.
 	ReplyMarkup         json.RawMessage
 	DisableNotification bool
-	Edited              bool // this record is an editMessageText, not a new message
-	At                  time.Time
+	// ThreadID is the message_thread_id sent: the forum topic the message
+	// went to, 0 for none.
+	ThreadID int
+	Edited   bool // this record is an editMessageText, not a new message
+	At       time.Time
 }
 
 // Plain returns the text as a Telegram client shows it: for HTML, tags
@@ -161,6 +164,7 @@ type storedMessage struct {
 	entities  []entity
 	markup    json.RawMessage
 	migrateTo int64
+	thread    int // forum topic; 0 for none or the General topic
 }
 
 // chatHistory numbers the messages of one chat.
@@ -211,6 +215,8 @@ type wireMessage struct {
 	Entities        []entity        `json:"entities,omitempty"`
 	ReplyMarkup     json.RawMessage `json:"reply_markup,omitempty"`
 	MigrateToChatID int64           `json:"migrate_to_chat_id,omitempty"`
+	ThreadID        int             `json:"message_thread_id,omitempty"`
+	IsTopicMessage  bool            `json:"is_topic_message,omitempty"`
 }
 
 // wire renders a stored message as the Bot API shows it. The caller holds
@@ -225,6 +231,8 @@ func (s *Server) wire(m *storedMessage) wireMessage {
 		Entities:        m.entities,
 		ReplyMarkup:     m.markup,
 		MigrateToChatID: m.migrateTo,
+		ThreadID:        m.thread,
+		IsTopicMessage:  m.thread != 0,
 	}
 	if !m.editDate.IsZero() {
 		w.EditDate = m.editDate.Unix()
@@ -270,16 +278,20 @@ func (s *Server) sendMessage(q request) (any, error) {
 	if err := s.deliverable(chatID); err != nil {
 		return nil, err
 	}
+	thread, _, err := q.integer("message_thread_id")
+	if err != nil {
+		return nil, err
+	}
 	if err := s.admit(chatID); err != nil {
 		return nil, err
 	}
 	m := s.store(storedMessage{
 		chatID: chatID, fromBot: true,
-		text: text, parseMode: parseMode, plain: plain, markup: markup,
+		text: text, parseMode: parseMode, plain: plain, markup: markup, thread: int(thread),
 	})
 	s.messages = append(s.messages, Message{
 		ID: m.id, ChatID: chatID, Text: text, ParseMode: parseMode, ReplyMarkup: markup,
-		DisableNotification: q.flag("disable_notification"), At: m.date,
+		DisableNotification: q.flag("disable_notification"), ThreadID: int(thread), At: m.date,
 	})
 	s.sent++
 	s.notify()

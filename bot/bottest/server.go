@@ -36,6 +36,7 @@ type Server struct {
 	lastUpdate int
 	allowed    map[string]bool // nil means Telegram's default set
 	poll       chan struct{}   // closed to terminate the pending getUpdates
+	webhook    string          // URL given to setWebhook; getUpdates fails while set
 
 	// What the bot sees of chats and users.
 	chats        map[int64]Chat
@@ -47,6 +48,7 @@ type Server struct {
 	blocked      map[int64]bool
 	callbacks    map[string]bool // callback query ids not answered yet
 	lastCallback int
+	pinned       map[int64]int // chat → its pinned message
 
 	// What the bot sent.
 	messages []Message
@@ -77,6 +79,7 @@ func NewServer(token string) *Server {
 		migrated:  make(map[int64]int64),
 		blocked:   make(map[int64]bool),
 		callbacks: make(map[string]bool),
+		pinned:    make(map[int64]int),
 		buckets:   make(map[int64]*bucket),
 	}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -179,7 +182,13 @@ func (s *Server) dispatch(ctx context.Context, method string, req request) (any,
 		return s.getChatMember(req)
 	case "setmycommands":
 		return setMyCommands(req)
-	case "deletemycommands", "deletewebhook":
+	case "pinchatmessage":
+		return s.pinChatMessage(req)
+	case "setwebhook":
+		return s.setWebhook(req)
+	case "deletewebhook":
+		return s.deleteWebhook(), nil
+	case "deletemycommands":
 		return true, nil
 	}
 	return nil, &apiError{code: http.StatusNotFound, description: "Not Found"}

@@ -56,12 +56,20 @@ func (s *Server) push(u map[string]any) int {
 // "channel_post" in a channel. A leading /command gets its bot_command
 // entity, as Telegram computes it.
 func (s *Server) SendText(chat Chat, from User, text string) int {
+	return s.SendTopicText(chat, from, 0, text)
+}
+
+// SendTopicText is SendText into the forum topic threadID of chat: the
+// message carries message_thread_id and is_topic_message, as in a forum
+// supergroup. A threadID of 0 is the chat itself, or a forum's General
+// topic, whose messages carry neither.
+func (s *Server) SendTopicText(chat Chat, from User, threadID int, text string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	chat = s.register(chat)
 	s.users[from.ID] = from
 	m := s.store(storedMessage{
-		chatID: chat.ID, from: &from, text: text, plain: text, entities: commandEntities(text),
+		chatID: chat.ID, from: &from, text: text, plain: text, entities: commandEntities(text), thread: threadID,
 	})
 	kind := "message"
 	if chat.Type == "channel" {
@@ -154,6 +162,12 @@ func (s *Server) PushMigration(fromGroupID, toSupergroupID int64) int {
 // timeout seconds pass, or when the server closes. A newer getUpdates
 // terminates it with 409 Conflict, as Telegram does.
 func (s *Server) getUpdates(ctx context.Context, q request) (any, error) {
+	if s.webhookSet() {
+		return nil, &apiError{
+			code:        http.StatusConflict,
+			description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+		}
+	}
 	offset, _, err := q.integer("offset")
 	if err != nil {
 		return nil, err

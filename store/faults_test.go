@@ -1,0 +1,264 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.etcd.io/bbolt"
+)
+
+// Disk faults at the database file. A database written by a newer schema is
+// covered by TestOpenRefusesNewerSchema.
+
+// mount runs mount(8) with args and unmounts target when the test ends.
+func mount(t *testing.T, target string, args ...string) error {
+	t.Helper()
+	if out, err := exec.Command("mount", append(args, target)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("mount %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", target).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", target, err, out)
+		}
+	})
+	return nil
+}
+
+// makeReadOnly makes the file at path unwritable to this process and
+// returns the error that opening it for writing should then meet. Modes do
+// not stop root, so as root the file is bind-mounted read-only onto itself.
+func makeReadOnly(t *testing.T, path string) error {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(path, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		return fs.ErrPermission
+	}
+	if err := mount(t, path, "--bind", path); err != nil {
+		t.Skipf("running as root, whom file modes do not stop, and cannot bind-mount the file read-only: %v", err)
+	}
+	if out, err := exec.Command("mount", "-o", "remount,ro,bind", path).CombinedOutput(); err != nil {
+		t.Skipf("running as root, whom file modes do not stop, and cannot remount the file read-only: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return syscall.EROFS
+}
+
+// openCatchingFaults is Open that reports a panic or a memory fault instead
+// of dying of it. bbolt trusts the page numbers it reads and reads pages
+// through mmap, so a short file makes it panic or raise SIGBUS, which would
+// otherwise kill the whole test binary. After a fault the half-opened file
+// stays open until the process exits.
+func openCatchingFaults(path string) (db *DB, err error, fault any) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { fault = recover() }()
+	db, err = Open(path, Options{})
+	return db, err, nil
+}
+
+func TestOpenReadOnlyFile(t *testing.T) {
+	db, path := openTest(t)
+	if _, err := db.Subscribe(Chat{ID: 42, Type: "private"}, []string{"whatsapp"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := makeReadOnly(t, path)
+
+	db, err, fault := openCatchingFaults(path)
+	if fault != nil {
+		t.Fatalf("Open of a read-only file faulted: %v", fault)
+	}
+	if err == nil {
+		_ = db.Close()
+		t.Fatal("Open of a read-only file succeeded; the first write would fail instead")
+	}
+	if !errors.Is(err, want) || !strings.Contains(err.Error(), path) {
+		t.Errorf("error = %q, want it to name %s and wrap %q", err, path, want)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the failed Open changed the file")
+	}
+}
+
+func TestOpenFileThatIsNotADatabase(t *testing.T) {
+	random := make([]byte, 64<<10)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	// A real database cut after its two meta pages: both are valid and point
+	// at pages the file no longer has, as after a copy interrupted by a full
+	// disk.
+	db, path := openTest(t)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"a line of text", []byte("this is not a database\n")},
+		{"random bytes", random},
+		{"zeros", make([]byte, 32<<10)},
+		{"another program's database", append([]byte("SQLite format 3\x00"), make([]byte, 8<<10)...)},
+		{"truncated database", whole[:2*os.Getpagesize()]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "outagebot.db")
+			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db, err, fault := openCatchingFaults(path)
+			if fault != nil {
+				t.Fatalf("Open crashed instead of returning an error: %v", fault)
+			}
+			if err == nil {
+				_ = db.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(tc.data, after) {
+				t.Error("the failed Open changed the file")
+			}
+		})
+	}
+}
+
+// TestWriteToFullDisk fills a small tmpfs with subscriptions until a write
+// fails, then checks that the failure was an error, not a crash, and that
+// the database kept exactly what was reported as written. It mounts a file
+// system, so it runs only as root on Linux and when asked:
+//
+//	sudo OUTAGEBOT_DISK_TESTS=1 go test -run FullDisk -v ./store/
+func TestWriteToFullDisk(t *testing.T) {
+	if os.Getenv("OUTAGEBOT_DISK_TESTS") != "1" {
+		t.Skip("mounts a tmpfs: set OUTAGEBOT_DISK_TESTS=1 and run as root on Linux")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if err := mount(t, dir, "-t", "tmpfs", "-o", "size=256k", "tmpfs"); err != nil {
+		t.Fatal(err)
+	}
+	// The filler takes half the space, so that freeing it later makes room.
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 128<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "outagebot.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+
+	// Subscribe in concurrent rounds, as handlers do, so that bbolt batches
+	// them; a whole batch fails together.
+	var subscribed []int64
+	var failure error
+	next := int64(1)
+	for failure == nil && next < 1e6 {
+		ids := make([]int64, 32)
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i := range ids {
+			ids[i] = next
+			next++
+			wg.Go(func() {
+				chat := Chat{ID: ids[i], Type: "private", Title: strings.Repeat("x", 64)}
+				_, errs[i] = db.Subscribe(chat, []string{"whatsapp", "instagram"})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				failure = err
+				continue
+			}
+			subscribed = append(subscribed, ids[i])
+		}
+	}
+	t.Logf("%d chats subscribed before the disk filled: %v", len(subscribed), failure)
+	if !errors.Is(failure, syscall.ENOSPC) {
+		t.Fatalf("the write that filled the disk failed with %v, want an error wrapping ENOSPC", failure)
+	}
+	if len(subscribed) == 0 {
+		t.Fatal("not even the first subscriptions fit: the test proves nothing")
+	}
+	slices.Sort(subscribed)
+
+	// The database after the failure, and after a restart on the still full
+	// disk, holds every subscription reported as done and no other.
+	check := func(db *DB, when string) {
+		t.Helper()
+		for _, service := range []string{"whatsapp", "instagram"} {
+			got, err := db.Subscribers(service)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if diff := cmp.Diff(subscribed, got); diff != "" {
+				t.Errorf("%s: Subscribers(%q) differ from the successful Subscribe calls (-want +got):\n%s", when, service, diff)
+			}
+		}
+		if err := db.bolt.View(func(tx *bbolt.Tx) error {
+			for err := range tx.Check() {
+				t.Errorf("%s: bbolt consistency check: %v", when, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(db, "after the failed write")
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close after the failed write: %v", err)
+	}
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatalf("reopen on the full disk: %v", err)
+	}
+	check(db, "after reopening")
+
+	// Once the operator frees space, writes work again without a restart.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Subscribe(Chat{ID: next, Type: "private"}, []string{"whatsapp"}); err != nil {
+		t.Errorf("Subscribe after space was freed: %v", err)
+	}
+}

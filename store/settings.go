@@ -1,0 +1,155 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// bucketSettings holds each chat's alert settings: chatKey -> Settings JSON.
+// A chat without an entry has the default settings.
+const bucketSettings = "settings"
+
+// Settings are how one chat wants its alerts. The zero value is the default:
+// degraded and down alike, recoveries announced, never silent, in the chat's
+// main (or General) topic.
+type Settings struct {
+	// OnlyDown keeps incidents that never got worse than degraded from the
+	// chat.
+	OnlyDown bool `json:"only_down,omitempty"`
+	// NoRecoveries keeps the news that an incident is over from the chat.
+	NoRecoveries bool `json:"no_recoveries,omitempty"`
+	// QuietFrom and QuietTo ("22:00", "07:00") bound the quiet hours, read
+	// on the clock of TimeZone: alerts in them are sent silently. Both are
+	// empty when the chat has no quiet hours.
+	QuietFrom string `json:"quiet_from,omitempty"`
+	QuietTo   string `json:"quiet_to,omitempty"`
+	// TimeZone is an IANA zone name ("Europe/Rome"); empty means UTC.
+	TimeZone string `json:"time_zone,omitempty"`
+	// TopicID is the forum topic alerts go to (message_thread_id); 0 is the
+	// chat itself, or the General topic of a forum.
+	TopicID int `json:"topic_id,omitempty"`
+}
+
+// clockLayout is how quiet hours are written: 24-hour, minutes included.
+const clockLayout = "15:04"
+
+// Validate reports what is wrong with s: a quiet-hours bound that is not a
+// 24-hour "15:04" clock, one bound without the other, or a time zone that
+// is not an IANA zone name.
+func (s Settings) Validate() error {
+	if (s.QuietFrom == "") != (s.QuietTo == "") {
+		return fmt.Errorf("quiet hours %q to %q: give both ends or neither", s.QuietFrom, s.QuietTo)
+	}
+	for _, c := range []string{s.QuietFrom, s.QuietTo} {
+		if _, err := minuteOfDay(c); c != "" && err != nil {
+			return err
+		}
+	}
+	if _, err := s.Location(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Location returns the chat's time zone, UTC when none is set.
+func (s Settings) Location() (*time.Location, error) {
+	if s.TimeZone == "" {
+		return time.UTC, nil
+	}
+	if s.TimeZone == "Local" {
+		// The server's own zone, which tells a reader nothing.
+		return nil, fmt.Errorf("time zone %q: want an IANA zone name such as Europe/Rome", s.TimeZone)
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", s.TimeZone, err)
+	}
+	return loc, nil
+}
+
+// QuietAt reports whether t, read on the clock of loc (the chat's
+// Location), falls in the quiet hours: from QuietFrom included to QuietTo
+// excluded, across midnight when QuietFrom is the later clock. Equal
+// bounds, no quiet hours and invalid ones all mean never.
+func (s Settings) QuietAt(t time.Time, loc *time.Location) bool {
+	from, errFrom := minuteOfDay(s.QuietFrom)
+	to, errTo := minuteOfDay(s.QuietTo)
+	if errFrom != nil || errTo != nil || from == to {
+		return false
+	}
+	local := t.In(loc)
+	now := local.Hour()*60 + local.Minute()
+	if from < to {
+		return from <= now && now < to
+	}
+	return now >= from || now < to
+}
+
+// minuteOfDay parses a "15:04" clock into minutes since midnight.
+func minuteOfDay(clock string) (int, error) {
+	t, err := time.Parse(clockLayout, clock)
+	if err != nil || len(clock) != len(clockLayout) {
+		return 0, fmt.Errorf("clock %q: want hours and minutes such as 07:30", clock)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// Settings returns the chat's settings, the defaults when it has none.
+func (db *DB) Settings(chatID int64) (Settings, error) {
+	var s Settings
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		_, err := getJSON(bucket(tx, bucketSettings), chatKey(chatID), &s)
+		return err
+	})
+	if err != nil {
+		return Settings{}, fmt.Errorf("read settings of chat %d: %w", chatID, err)
+	}
+	return s, nil
+}
+
+// SetSettings stores the chat's settings, replacing the previous ones, after
+// checking them with Validate. Settings equal to the defaults are not
+// stored at all.
+func (db *DB) SetSettings(chatID int64, s Settings) error {
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("set settings of chat %d: %w", chatID, err)
+	}
+	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+		return putSettings(tx, chatID, s)
+	})
+	if err != nil {
+		return fmt.Errorf("set settings of chat %d: %w", chatID, err)
+	}
+	return nil
+}
+
+func putSettings(tx *bbolt.Tx, chatID int64, s Settings) error {
+	b := bucket(tx, bucketSettings)
+	if s == (Settings{}) {
+		if err := b.Delete(chatKey(chatID)); err != nil {
+			return fmt.Errorf("delete settings: %w", err)
+		}
+		return nil
+	}
+	if err := putJSON(b, chatKey(chatID), s); err != nil {
+		return fmt.Errorf("write settings: %w", err)
+	}
+	return nil
+}
+
+// migrateSettings gives the supergroup a group became the group's settings,
+// when the group had any: like the rest of its record, the old chat's
+// choices win.
+func migrateSettings(tx *bbolt.Tx, from, to int64) error {
+	var s Settings
+	ok, err := getJSON(bucket(tx, bucketSettings), chatKey(from), &s)
+	if err != nil {
+		return fmt.Errorf("read settings: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	return putSettings(tx, to, s)
+}
