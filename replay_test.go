@@ -71,7 +71,7 @@ events:
 		stderr    string
 	}{
 		{name: "targets met", args: []string{"replay", good}, code: 0,
-			stdout: []string{"operational → down  http_5xx: dns,chat_dns,chat_tcp,chat_ws,web,media", "detected after", "  PASS\n"}},
+			stdout: []string{"operational → down  http_5xx: dns_authoritative,dns,chat_dns,chat_tcp,chat_ws,web,media", "detected after", "  PASS\n"}},
 		{name: "an outage missed", args: []string{"replay", missed}, code: 1, stdout: []string{"MISSED", "FAIL: 1 of 1 outages missed"}},
 		{name: "several traces", args: []string{"replay", good, missed}, code: 1,
 			stdout: []string{"overall, 2 traces:", missed + " missed its targets"}},
