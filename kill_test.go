@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
@@ -156,7 +157,7 @@ func TestKillDuringFanOut(t *testing.T) {
 
 // buildBinary builds the command without -race, so that the fan-out stays
 // fast when the tests themselves run under the race detector.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -192,7 +193,7 @@ type child struct {
 	done  chan struct{} // closed once the process has been waited for
 }
 
-func startChild(ctx context.Context, t *testing.T, bin string, env []string, logs *syncBuffer, run int) *child {
+func startChild(ctx context.Context, t testing.TB, bin string, env []string, logs io.Writer, run int) *child {
 	t.Helper()
 	fmt.Fprintf(logs, "--- run %d ---\n", run)
 	cmd := exec.Command(bin)
@@ -229,7 +230,7 @@ func (p *child) kill(t *testing.T, logs *syncBuffer) {
 }
 
 // terminate sends SIGTERM and checks the contract: exit 0 within 10 s.
-func (p *child) terminate(t *testing.T, logs *syncBuffer) {
+func (p *child) terminate(t testing.TB, logs fmt.Stringer) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)

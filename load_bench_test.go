@@ -358,6 +358,7 @@ func runLoad(b *testing.B, perSecond float64) loadResult {
 
 	pushed := make([]time.Time, len(mix))
 	presses := make(map[string]int) // callback query id → index in mix
+	toggles := 0                    // each redraws its keyboard after the answer
 	for i, u := range mix {
 		chat, user := u.from()
 		pushed[i] = time.Now()
@@ -370,14 +371,9 @@ func runLoad(b *testing.B, perSecond float64) loadResult {
 			w.tg.SendText(chat, user, "/status")
 		case kindToggle:
 			presses[w.tg.PressButton(chat, user, keyboards[u.user], "\ftog|"+u.service)] = i
+			toggles++
 		case kindAffected:
 			presses[w.tg.PressButton(chat, user, keyboards[u.user], "\faff|"+u.service)] = i
-		}
-	}
-	toggles := 0
-	for _, u := range mix {
-		if u.kind == kindToggle {
-			toggles++
 		}
 	}
 	w.wait(ctx, b, len(keyboards)+len(mix)-len(presses), len(presses), toggles)
@@ -464,13 +460,15 @@ func (w *loadBot) match(b *testing.B, mix []loadUpdate, pushed []time.Time, pres
 	if err != nil {
 		b.Fatal(err)
 	}
+	// A reply must begin with what its update asks for; what follows (links
+	// to share under the welcome, say) is not this benchmark's business.
 	says := func(u loadUpdate, text string) bool {
 		p := w.texts.For(u.lang)
 		switch u.kind {
 		case kindStart:
-			return text == p.Welcome()
+			return strings.HasPrefix(text, p.Welcome())
 		case kindSubscribe:
-			return text == p.Subscribed(locale.Change{Done: []string{u.service}})
+			return strings.HasPrefix(text, p.Subscribed(locale.Change{Done: []string{u.service}}))
 		case kindStatus:
 			// The first line carries the time; the others are fixed.
 			_, want, _ := strings.Cut(p.StatusAll(statuses, time.Now()), "\n")

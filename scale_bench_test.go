@@ -11,12 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +55,7 @@ func BenchmarkAtScale(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a database of 1,000,000 subscriptions and runs the binary on it")
 	}
-	bin := buildBot(b)
+	bin := buildBinary(b)
 	dir := b.TempDir()
 	template := filepath.Join(dir, "template.db")
 	built := time.Now()
@@ -170,7 +168,9 @@ func runAtScale(b *testing.B, bin, dbPath string) scaleFigures {
 	}
 	f.rate = float64(len(tg.Messages())-sent) / time.Since(began).Seconds()
 	f.fanOut = p.memory(b)
-	f.stop = p.terminate(b)
+	asked := time.Now()
+	p.terminate(b, p.log)
+	f.stop = time.Since(asked)
 	if n := tg.TooManyRequests(); n != 0 {
 		b.Errorf("the bot provoked %d 429s, want 0", n)
 	}
@@ -263,54 +263,19 @@ func buildScaleDB(b *testing.B, path string) {
 	}
 }
 
-// buildBot builds the command without -race. It is kill_test.go's
-// buildBinary for a benchmark.
-func buildBot(b *testing.B) string {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		b.Skipf("no go tool to build the binary: %v", err)
-	}
-	bin := filepath.Join(b.TempDir(), "outagebot")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // botRun is one run of the binary under measurement.
 type botRun struct {
-	cmd     *exec.Cmd
+	*child
 	log     *watchedLog
 	started time.Time
-	// alive ends when the process exits or the benchmark's deadline
-	// passes; its cause says which.
-	alive context.Context
-	done  chan struct{} // closed once the process has been waited for
 }
 
 // startBot starts the binary; the benchmark's cleanup kills it if it still
 // runs.
 func startBot(ctx context.Context, b *testing.B, bin string, env []string) *botRun {
 	log := &watchedLog{}
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	cmd.Stderr = log
 	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("start outagebot: %v", err)
-	}
-	alive, exited := context.WithCancelCause(ctx)
-	p := &botRun{cmd: cmd, log: log, started: started, alive: alive, done: make(chan struct{})}
-	go func() {
-		err := cmd.Wait()
-		exited(fmt.Errorf("outagebot exited: %v", err))
-		close(p.done)
-	}()
-	b.Cleanup(func() {
-		_ = cmd.Process.Kill() // fails harmlessly when the benchmark already stopped it
-		<-p.done
-	})
-	return p
+	return &botRun{child: startChild(ctx, b, bin, env, log, 1), log: log, started: started}
 }
 
 // memory samples the process's resident memory.
@@ -320,25 +285,6 @@ func (p *botRun) memory(b *testing.B) memory {
 		b.Fatalf("%v; logs:\n%s", err, p.log)
 	}
 	return m
-}
-
-// terminate sends SIGTERM, checks the contract (exit 0 within 10 s) and
-// returns how long the stop took.
-func (p *botRun) terminate(b *testing.B) time.Duration {
-	asked := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		b.Fatalf("SIGTERM: %v", err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		b.Fatalf("outagebot did not stop within 10 s of SIGTERM; logs:\n%s", p.log)
-	}
-	took := time.Since(asked)
-	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		b.Fatalf("exit code %d after SIGTERM, want 0; logs:\n%s", code, p.log)
-	}
-	return took
 }
 
 // watchedLog keeps the process's log for failure messages and notes when

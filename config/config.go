@@ -45,6 +45,13 @@ type Official struct {
 	Timeout checks.Duration `yaml:"timeout"`
 }
 
+// History says how long the rounds behind /history are kept.
+type History struct {
+	// Retention is how long each round's latency sample of each service
+	// is kept: how far back /history can look. Incidents are kept for good.
+	Retention checks.Duration `yaml:"retention"`
+}
+
 // Config is the bot's whole configuration.
 type Config struct {
 	// Schedule is a robfig/cron spec (descriptors such as "@every 30s" included)
@@ -58,6 +65,8 @@ type Config struct {
 	Official Official `yaml:"official"`
 	// Reports tunes when people's reports make a spike.
 	Reports checks.ReportRule `yaml:"reports"`
+	// History is what /history can show.
+	History History `yaml:"history"`
 	// Control lists probes of non-Meta targets that tell whether this machine
 	// is online. Empty disables the offline guard.
 	Control []checks.ProbeSpec `yaml:"control"`
