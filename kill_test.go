@@ -115,7 +115,7 @@ func TestKillDuringFanOut(t *testing.T) {
 	msgs := tg.Messages()
 	perChat := make(map[int64]int)
 	var wrong []string
-	for _, m := range msgs {
+	for _, m := range alerts(msgs) {
 		perChat[m.ChatID]++
 		if got := m.Plain(); !strings.Contains(got, "WhatsApp is down") {
 			wrong = append(wrong, fmt.Sprintf("%d: %q", m.ChatID, got))
@@ -252,7 +252,7 @@ func reachedAll(n int) func(*bottest.Server) bool {
 	next := 0
 	return func(s *bottest.Server) bool {
 		msgs := s.Messages()
-		for _, m := range msgs[next:] {
+		for _, m := range alerts(msgs[next:]) {
 			seen[m.ChatID] = true
 		}
 		next = len(msgs)

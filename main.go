@@ -26,6 +26,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	// Chats choose the time zone of their quiet hours by IANA name: the
+	// binary carries the zone database, so that every name works whatever
+	// the image or host provides (scratch images have none).
+	_ "time/tzdata"
 
 	"github.com/robfig/cron/v3"
 

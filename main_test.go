@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,15 @@ func texts(msgs []bottest.Message) []string {
 	return out
 }
 
+// statusMessage reports whether m is the channel's pinned status message, or
+// an edit of it, which the bot keeps beside its alerts.
+func statusMessage(m bottest.Message) bool { return strings.HasPrefix(m.Plain(), "📊") }
+
+// alerts leaves the channel's status message and its edits out of msgs.
+func alerts(msgs []bottest.Message) []bottest.Message {
+	return slices.DeleteFunc(slices.Clone(msgs), statusMessage)
+}
+
 func TestEndToEnd(t *testing.T) {
 	tg := bottest.NewServer(token)
 	defer tg.Close()
@@ -185,11 +195,11 @@ func TestEndToEnd(t *testing.T) {
 	// WhatsApp goes down: the channel hears first, then the subscriber.
 	wa.down.Store(true)
 	if err := tg.Wait(ctx, func(s *bottest.Server) bool {
-		return len(s.MessagesTo(42)) == 2 && len(s.MessagesTo(-100777)) == 1
+		return len(s.MessagesTo(42)) == 2 && len(alerts(s.MessagesTo(-100777))) == 1
 	}); err != nil {
 		t.Fatalf("outage not announced: %v\nmessages: %q\nlogs:\n%s", err, texts(tg.Messages()), p.stderr)
 	}
-	all := tg.Messages()
+	all := alerts(tg.Messages())
 	if all[1].ChatID != -100777 || all[2].ChatID != 42 {
 		t.Errorf("announcement order = %d then %d, want the channel (-100777) first", all[1].ChatID, all[2].ChatID)
 	}
@@ -219,15 +229,25 @@ func TestEndToEnd(t *testing.T) {
 	// channel's post is edited in place and answered by a short reply.
 	wa.down.Store(false)
 	if err := tg.Wait(ctx, func(s *bottest.Server) bool {
-		return len(s.MessagesTo(42)) == 3 && len(s.MessagesTo(-100777)) == 3
+		return len(s.MessagesTo(42)) == 3 && len(alerts(s.MessagesTo(-100777))) == 3
 	}); err != nil {
 		t.Fatalf("recovery not announced: %v\nmessages: %q\nlogs:\n%s", err, texts(tg.Messages()), p.stderr)
+	}
+	// Beside the alerts, one pinned message shows the state at a glance,
+	// edited after the round that saw the recovery.
+	if err := tg.Wait(ctx, func(s *bottest.Server) bool {
+		board := slices.DeleteFunc(s.MessagesTo(-100777), func(m bottest.Message) bool { return !statusMessage(m) })
+		pinned, ok := s.PinnedMessage(-100777)
+		return ok && len(board) > 0 && board[0].ID == pinned &&
+			strings.Contains(board[len(board)-1].Plain(), "🟢 WhatsApp: operational")
+	}); err != nil {
+		t.Fatalf("no pinned status message showing the recovery: %v\nmessages: %q", err, texts(tg.MessagesTo(-100777)))
 	}
 	back := tg.MessagesTo(42)[2].Plain()
 	if !strings.Contains(back, "back") || !strings.Contains(back, "down for") {
 		t.Errorf("recovery message = %q, want \"back\" and how long it was down", back)
 	}
-	channel := tg.MessagesTo(-100777)
+	channel := alerts(tg.MessagesTo(-100777))
 	if edit := channel[1]; !edit.Edited || edit.ID != channel[0].ID || !strings.Contains(edit.Plain(), "back") {
 		t.Errorf("channel post not edited in place to the recovery: %+v", edit)
 	}

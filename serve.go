@@ -86,7 +86,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return fmt.Errorf("load the texts: %w", err)
 	}
 	handlers.Register(b, handlers.Config{
-		Subs: db, Chats: db, States: db, Reports: db, ReportRule: cfg.Reports, Catalog: cat, Text: texts,
+		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db, ReportRule: cfg.Reports, Catalog: cat, Text: texts,
 		Log: log.With("part", "handlers"), Now: time.Now,
 	})
 	if err := handlers.SetCommands(b, texts); err != nil {
@@ -110,6 +110,16 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		OnSend:     console.Sent,
 		OnDispatch: console.Dispatched,
 	})
+	// The channel's pinned status message is brought up to date after every
+	// round: it edits the message only when its text changed.
+	onRound := console.RoundDone
+	var board *bot.StatusBoard
+	if s.channel != "" {
+		board = bot.NewStatusBoard(client, db, texts, bot.StatusBoardOptions{
+			Channel: s.channel, Lang: s.channelLang, Budget: budget, Log: log.With("part", "board"),
+		})
+		onRound = func() { console.RoundDone(); board.Kick() }
+	}
 
 	sched, err := cron.ParseStandard(cfg.Schedule)
 	if err != nil {
@@ -141,7 +151,12 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	}
 	w := &checks.Watcher{Observe: ev.observe, Store: db, Thresholds: cfg.Thresholds,
 		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher"),
-		OnTransition: console.Transitioned, OnRound: console.RoundDone}
+		OnTransition: console.Transitioned, OnRound: onRound,
+		OnObserve: func(obs []checks.Observation) {
+			if err := db.AddRound(obs); err != nil {
+				log.Error("cannot record the round for /history", "err", err)
+			}
+		}}
 
 	cronLog := cronLogger{log.With("part", "cron")}
 	job := cron.NewChain(cron.Recover(cronLog), cron.SkipIfStillRunning(cronLog)).
@@ -156,6 +171,14 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		}
 	}); err != nil {
 		return fmt.Errorf("schedule report pruning: %w", err)
+	}
+	// Samples past the retention are older than /history looks.
+	if _, err := c.AddFunc("@hourly", func() {
+		if err := db.PruneSamples(time.Now().Add(-time.Duration(cfg.History.Retention))); err != nil {
+			log.Error("cannot prune old history samples", "err", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("schedule history pruning: %w", err)
 	}
 
 	if hook != nil {
@@ -172,6 +195,9 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 
 	var wg sync.WaitGroup
 	wg.Go(func() { sender.Run(ctx) })
+	if board != nil {
+		wg.Go(func() { board.Run(ctx) })
+	}
 	wg.Go(b.Start)
 	c.Start()
 	// The first round runs now rather than one interval after start; the

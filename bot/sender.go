@@ -304,6 +304,11 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 				s.o.Log.Error("cannot load the incidents of a delivery", "chat", d.ChatID, "err", err)
 				return s.o.MinBackoff
 			}
+			if d.ChatID > 0 && lastGroup {
+				// Groups reach many people per message: let them all land
+				// before the first private chat.
+				inflight.Wait()
+			}
 			select {
 			case s.slots <- struct{}{}:
 			case <-ctx.Done():
@@ -326,16 +331,17 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 				s.release(d.ChatID, 0)
 				return 0
 			}
+			if pause := s.paused(); pause > 0 {
+				// A send failed while this one waited for its turn.
+				s.release(d.ChatID, 0)
+				sleep(ctx, pause)
+				return 0
+			}
 			if d.ChatID == store.ChannelID {
 				// The channel post goes out before anything else: it reaches
 				// every channel member at once.
 				s.work(ctx, j, acks)
 				continue
-			}
-			if d.ChatID > 0 && lastGroup {
-				// Groups reach many people per message: let them all land
-				// before the first private chat.
-				inflight.Wait()
 			}
 			lastGroup = d.ChatID < 0
 			inflight.Add(1)
@@ -811,9 +817,15 @@ func (s *Sender) pauseAll(d time.Duration) {
 
 // transientFailure records a failure that is probably Telegram's or the
 // network's, not the chat's, and pauses all sending with exponential backoff.
+// Failures of sends that were already in flight when a pause began are one
+// failure, not many: with a hundred sends in flight, one brief burst of 502s
+// would otherwise push the backoff to its maximum at once.
 func (s *Sender) transientFailure() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if left := s.pauseUntil.Sub(s.o.Now()); left > 0 {
+		return left
+	}
 	s.failures++
 	d := backoff(s.failures, s.o.MinBackoff, s.o.MaxBackoff)
 	s.pauseUntil = later(s.pauseUntil, s.o.Now().Add(d))

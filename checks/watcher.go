@@ -35,6 +35,10 @@ type Watcher struct {
 	// OnRound, when set, is called as each Round returns, whatever its
 	// outcome: a heartbeat of the schedule.
 	OnRound func()
+	// OnObserve, when set, is given the observations of each round and
+	// re-check that ran to its end (those cut short are discarded), before
+	// they are decided on: what /history charts.
+	OnObserve func(obs []Observation)
 }
 
 // Round probes every service and, while some service's rounds disagree with
@@ -63,6 +67,9 @@ func (w *Watcher) Round(ctx context.Context) {
 			// timeouts: not evidence of anything.
 			w.Log.Warn("round cut short; its results are discarded", "err", ctx.Err())
 			return
+		}
+		if w.OnObserve != nil {
+			w.OnObserve(obs)
 		}
 		next, transitions, unsettled := w.decide(statuses, obs)
 		if err := w.Store.Commit(next, transitions, w.Channel); err != nil {

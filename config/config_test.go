@@ -238,7 +238,7 @@ func TestDecodeErrors(t *testing.T) {
 			name: "unknown top-level key",
 			yaml: "schedule: '@every 1m'\nshedule: '@every 2m'\n",
 			want: []place{{2, "shedule"}},
-			msgs: []string{"unknown key (want one of schedule, thresholds, limits, official, reports, control, services)"},
+			msgs: []string{"unknown key (want one of schedule, thresholds, limits, official, reports, history, control, services)"},
 		},
 		{
 			name: "unknown key in thresholds",

@@ -72,6 +72,7 @@ func (c Config) problems() []*Error {
 		{"reports.window", c.Reports.Window},
 		{"reports.history", c.Reports.History},
 		{"reports.per_user", c.Reports.PerUser},
+		{"history.retention", c.History.Retention},
 	} {
 		if t.d <= 0 {
 			r.add(t.key, "must be a positive duration such as 5s, got %v", time.Duration(t.d))

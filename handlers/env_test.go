@@ -209,15 +209,24 @@ type env struct {
 	bot     *tele.Bot
 	subs    *fakeSubs
 	reports *fakeReports
+	prefs   *fakePrefs
+	history *fakeHistory
 	log     *bytes.Buffer
 	offset  int
 }
 
 func newEnv(t *testing.T) *env {
-	return newEnvWith(t, statusesFunc(func() (map[string]checks.Status, error) { return testStatuses(), nil }))
+	return newEnvConfig(t, func(*handlers.Config) {})
 }
 
 func newEnvWith(t *testing.T, states handlers.Statuses) *env {
+	return newEnvConfig(t, func(c *handlers.Config) { c.States = states })
+}
+
+// newEnvConfig is newEnv with the handlers' Config changed by edit before
+// they are registered. As in production, Recover guards every handler; a
+// test fails if any of them panicked all the same.
+func newEnvConfig(t *testing.T, edit func(*handlers.Config)) *env {
 	t.Helper()
 	srv := bottest.NewServer(token)
 	t.Cleanup(srv.Close)
@@ -227,18 +236,25 @@ func newEnvWith(t *testing.T, states handlers.Statuses) *env {
 		t.Fatal(err)
 	}
 	b.Me = &tele.User{ID: 1000, IsBot: true, Username: "outage_test_bot"}
-	e := &env{t: t, srv: srv, bot: b, subs: newFakeSubs(), reports: newFakeReports(), log: new(bytes.Buffer)}
-	handlers.Register(b, handlers.Config{
+	e := &env{t: t, srv: srv, bot: b, subs: newFakeSubs(), reports: newFakeReports(), prefs: newFakePrefs(), history: &fakeHistory{}, log: new(bytes.Buffer)}
+	log := slog.New(slog.NewTextHandler(e.log, nil))
+	cfg := handlers.Config{
 		Subs:    e.subs,
 		Chats:   e.subs,
-		States:  states,
+		States:  statusesFunc(func() (map[string]checks.Status, error) { return testStatuses(), nil }),
 		Reports: e.reports,
+		Prefs:   e.prefs,
+		History: e.history,
 		Catalog: testCatalog(),
 		Text:    testLocales(t),
-		Log:     slog.New(slog.NewTextHandler(e.log, nil)),
+		Log:     log,
 		Now:     testNow,
-	})
+	}
+	edit(&cfg)
+	b.Use(handlers.Recover(log))
+	handlers.Register(b, cfg)
 	t.Cleanup(e.checkMessages)
+	t.Cleanup(e.checkNoPanic)
 	return e
 }
 

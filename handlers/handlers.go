@@ -55,6 +55,8 @@ type Config struct {
 	Chats   Chats
 	States  Statuses
 	Reports Reports
+	Prefs   Preferences
+	History History
 	// ReportRule says how long a person's report of a service stands and
 	// what window replies count; zero fields take checks.DefaultReportRule's.
 	ReportRule checks.ReportRule
@@ -62,6 +64,10 @@ type Config struct {
 	Text       *locale.Locales  // every reply is in the language of its chat
 	Log        *slog.Logger     // nil discards
 	Now        func() time.Time // nil means time.Now
+	// Flood bounds how fast one person's commands and presses are
+	// handled; the zero value sets no limit, DefaultFloodLimit is meant
+	// for production.
+	Flood FloodLimit
 }
 
 // handler carries the configuration into every handler.
@@ -70,6 +76,8 @@ type handler struct {
 	// token is the bot's token, cut out of logged errors: Go's HTTP errors
 	// quote the request URL, which contains it.
 	token string
+	flood *floodGate  // nil without a flood limit
+	quota *groupQuota // reports counted per group
 }
 
 // audience is who is offered a command in the command menu.
@@ -93,12 +101,15 @@ func commands() []command {
 	return []command{
 		{"start", nobody, (*handler).start},
 		{"status", everyone, (*handler).status},
+		{"history", everyone, (*handler).showHistory},
 		{"report", everyone, (*handler).report},
 		{"services", everyone, (*handler).services},
 		{"subscribe", changers, (*handler).subscribe},
 		{"unsubscribe", changers, (*handler).unsubscribe},
 		{"list", everyone, (*handler).list},
 		{"lang", changers, (*handler).language},
+		{"settings", changers, (*handler).settings},
+		{"here", nobody, (*handler).here},
 		{"help", everyone, (*handler).help},
 	}
 }
@@ -159,22 +170,27 @@ func Register(b *tele.Bot, c Config) {
 		c.Now = time.Now
 	}
 	c.ReportRule = c.ReportRule.WithDefaults()
-	h := &handler{Config: c, token: b.Token}
+	h := &handler{Config: c, token: b.Token, flood: newFloodGate(c.Flood), quota: newGroupQuota(c.ReportRule)}
 	for _, cmd := range commands() {
 		b.Handle("/"+cmd.name, h.wrap(cmd.name, cmd.run))
 	}
 	b.Handle(&tele.Btn{Unique: toggleUnique}, h.wrap("toggle", (*handler).toggle))
 	b.Handle(&tele.Btn{Unique: affectedUnique}, h.wrap("affected", (*handler).affected))
 	b.Handle(&tele.Btn{Unique: langUnique}, h.wrap("lang", (*handler).chooseLang))
+	b.Handle(&tele.Btn{Unique: settingsUnique}, h.wrap("settings", (*handler).chooseSetting))
 	b.Handle(tele.OnCallback, h.wrap("callback", (*handler).staleButton))
 	b.Handle(tele.OnMyChatMember, h.wrap("my_chat_member", (*handler).membership))
 	b.Handle(tele.OnMigration, h.wrap("migration", (*handler).migrate))
 }
 
-// wrap logs what a handler could not do. Nothing is returned to telebot,
-// whose default error handler would print the error, token and all.
+// wrap runs a handler on the updates that admit lets through, and logs what
+// it could not do. Nothing is returned to telebot, whose default error
+// handler would print the error, token and all.
 func (h *handler) wrap(name string, run func(*handler, tele.Context) error) tele.HandlerFunc {
 	return func(c tele.Context) error {
+		if !h.admit(c) {
+			return nil
+		}
 		if err := run(h, c); err != nil {
 			h.Log.Error("handling update failed", "handler", name, "chat", chatID(c), h.errAttr(err))
 		}
@@ -198,9 +214,16 @@ func chatID(c tele.Context) int64 {
 	return 0
 }
 
-// send sends an HTML text to the chat of c.
-func (h *handler) send(c tele.Context, text string, opts ...any) error {
-	return c.Send(text, append(opts, tele.ModeHTML, tele.NoPreview)...)
+// send sends an HTML text (or a photo with an HTML caption) to the chat of
+// c, into the forum topic of the message it answers: without
+// message_thread_id, Telegram puts the answer in the General topic, away
+// from the question.
+func (h *handler) send(c tele.Context, what any, opts ...any) error {
+	if m := c.Message(); m != nil && m.TopicMessage {
+		// First: a *SendOptions replaces the options before it.
+		opts = append([]any{&tele.SendOptions{ThreadID: m.ThreadID}}, opts...)
+	}
+	return c.Send(what, append(opts, tele.ModeHTML, tele.NoPreview)...)
 }
 
 // fail logs a failure on our side and apologises to the chat, which learns

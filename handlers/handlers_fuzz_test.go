@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/outagebot/outagebot/store"
 )
 
 // maxTelegramText is the longest message text Telegram delivers, in
@@ -54,6 +56,10 @@ func FuzzCommand(f *testing.F) {
 		"/subscribe " + strings.Repeat("a ", 2000),
 		"/status " + strings.Repeat("😀,", 1300),
 		"/lang",
+		"/settings",
+		"/settings tz Europe/Rome",
+		"/settings tz ../<b>&amp;",
+		"/here",
 	} {
 		f.Add(text, langs[i%len(langs)])
 	}
@@ -79,8 +85,9 @@ func FuzzCommand(f *testing.F) {
 }
 
 // FuzzCallbackData presses a button with any data under the bot's keyboard.
-// Exactly the data the keyboards write may act, and then only on the service
-// or language it names; everything else is answered as a stale button.
+// Exactly the data the keyboards write may act, and then only on the service,
+// language or setting it names; everything else is answered as a stale
+// button.
 // Every press is answered exactly once (press checks that).
 func FuzzCallbackData(f *testing.F) {
 	for _, data := range []string{
@@ -100,6 +107,10 @@ func FuzzCallbackData(f *testing.F) {
 		"\flang|pt-BR",
 		"\flang|FR",
 		"\flang|xx",
+		"\fset|only_down",
+		"\fset|quiet_23:00-08:00",
+		"\fset|quiet_23:00-08:01",
+		"\fset|recoveries_off ",
 		"\fnope|threads",
 		"\f|whatsapp",
 		"tog|whatsapp",
@@ -133,6 +144,14 @@ func FuzzCallbackData(f *testing.F) {
 		if tag, ok := strings.CutPrefix(data, "\flang|"); ok && slices.Contains(testLocales(t).Tags(), tag) {
 			wantLang = tag
 		}
+		// What each settings button does to the default settings.
+		wantSettings := map[string]store.Settings{
+			"\fset|only_down":         {OnlyDown: true},
+			"\fset|recoveries_off":    {NoRecoveries: true},
+			"\fset|quiet_22:00-07:00": {QuietFrom: "22:00", QuietTo: "07:00"},
+			"\fset|quiet_23:00-08:00": {QuietFrom: "23:00", QuietTo: "08:00"},
+			"\fset|quiet_00:00-06:00": {QuietFrom: "00:00", QuietTo: "06:00"},
+		}[data]
 		var wantReports []countedReport
 		if id, ok := strings.CutPrefix(data, "\faff|"); ok && slices.Contains(ids, id) {
 			wantReports = []countedReport{{Service: id, User: alice().ID}}
@@ -149,6 +168,9 @@ func FuzzCallbackData(f *testing.F) {
 		}
 		if got := e.subs.lang(aliceChat().ID); got != wantLang {
 			t.Errorf("press %q: chat language %q, want %q", data, got, wantLang)
+		}
+		if got := e.prefs.of(aliceChat().ID); got != wantSettings {
+			t.Errorf("press %q: settings %+v, want %+v", data, got, wantSettings)
 		}
 	})
 }

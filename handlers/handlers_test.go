@@ -439,9 +439,6 @@ func TestOtherSenderChatsAreNotAdmins(t *testing.T) {
 		{"another group's id", func(e *env) []bottest.Message {
 			return e.sendAs(supergroup(), group(), "/subscribe wa")
 		}},
-		{"the placeholder user without sender chat", func(e *env) []bottest.Message {
-			return e.say(supergroup(), anonymousAdmin(), "/subscribe wa")
-		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -635,8 +632,8 @@ func TestCommands(t *testing.T) {
 		}
 		got[m] = menuOf(t, c)
 	}
-	all := []string{"status", "report", "services", "subscribe", "unsubscribe", "list", "lang", "help"}
-	members := []string{"status", "report", "services", "list", "help"}
+	all := []string{"status", "history", "report", "services", "subscribe", "unsubscribe", "list", "lang", "settings", "help"}
+	members := []string{"status", "history", "report", "services", "list", "help"}
 	scopes := []struct {
 		scope string
 		want  []string

@@ -4,11 +4,18 @@ import (
 	"strings"
 
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/locale"
 )
 
 // startSubscribe prefixes a /start payload that subscribes to a service:
 // t.me/<bot>?start=sub_whatsapp.
 const startSubscribe = "sub_"
+
+// startGroup is the payload of the link that adds the bot to a group,
+// t.me/<bot>?startgroup=start: the group then gets "/start start", and the
+// welcome of a group.
+const startGroup = "start"
 
 // start handles /start, with a deep-link payload that may subscribe the chat.
 func (h *handler) start(c tele.Context) error {
@@ -18,9 +25,42 @@ func (h *handler) start(c tele.Context) error {
 		}
 	}
 	if c.Chat().Type == tele.ChatPrivate {
-		return h.send(c, h.text(c).Welcome())
+		p := h.text(c)
+		return h.send(c, p.Welcome()+h.startLinks(c, p))
 	}
 	return h.send(c, h.text(c).GroupWelcome())
+}
+
+// startLinks are the deep links worth sharing, under the private welcome: one
+// that subscribes to the first service in one tap, one that adds the bot to
+// a group. Without the bot's username, or a service whose id Telegram
+// accepts in a payload, there are none.
+func (h *handler) startLinks(c tele.Context, p *locale.Printer) string {
+	me := c.Bot().Me
+	if me == nil || me.Username == "" {
+		return ""
+	}
+	base := "https://t.me/" + me.Username
+	for _, id := range h.Catalog.IDs() {
+		if validPayload(startSubscribe + id) {
+			return "\n\n" + p.StartLinks(base+"?start="+startSubscribe+id, base+"?startgroup="+startGroup, id)
+		}
+	}
+	return ""
+}
+
+// validPayload reports whether Telegram accepts s as a deep-link payload:
+// 1 to 64 of A-Z, a-z, 0-9, _ and -.
+func validPayload(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // help handles /help.

@@ -94,12 +94,15 @@ func (h *handler) report(c tele.Context) error {
 	if !ok {
 		return nil // nobody to count, nobody to answer
 	}
-	counted, sig, err := h.count(s.ID, kind, who)
+	res, sig, err := h.count(c.Chat(), s.ID, kind, who)
 	if err != nil {
 		return h.fail(c, err)
 	}
-	if !counted {
+	switch res {
+	case reportRepeated:
 		return h.send(c, p.ReportAlready(s.ID, time.Duration(h.ReportRule.PerUser)))
+	case reportGroupFull:
+		return h.send(c, p.ReportGroupFull(s.ID, time.Duration(h.ReportRule.Window)))
 	}
 	return h.send(c, p.ReportCounted(s.ID, sig, time.Duration(h.ReportRule.Window)))
 }
@@ -114,14 +117,19 @@ func (h *handler) affected(c tele.Context) error {
 	if !ok || s.ID != cb.Data || cb.Sender == nil {
 		return h.staleButton(c)
 	}
-	counted, sig, err := h.count(s.ID, "", cb.Sender.ID)
+	res, sig, err := h.count(c.Chat(), s.ID, "", cb.Sender.ID)
 	if err != nil {
 		return h.failCallback(c, err)
 	}
 	p := h.text(c)
-	text := p.ReportAlreadyAlert(s.ID, time.Duration(h.ReportRule.PerUser))
-	if counted {
+	var text string
+	switch res {
+	case reportCounted:
 		text = p.ReportCountedAlert(s.ID, sig, time.Duration(h.ReportRule.Window))
+	case reportRepeated:
+		text = p.ReportAlreadyAlert(s.ID, time.Duration(h.ReportRule.PerUser))
+	case reportGroupFull:
+		text = p.ReportGroupFullAlert(s.ID, time.Duration(h.ReportRule.Window))
 	}
 	if err := c.Respond(&tele.CallbackResponse{Text: text}); err != nil {
 		return fmt.Errorf("answer report of %s: %w", s.ID, err)
@@ -143,17 +151,30 @@ func reporter(c tele.Context) (int64, bool) {
 	return 0, false
 }
 
-// count records a report by who and, when it counted, returns what the
-// reports about the service say now, this one included.
-func (h *handler) count(service, kind string, who int64) (bool, checks.ReportSignal, error) {
+// reportOutcome is what became of a report.
+type reportOutcome int
+
+const (
+	reportCounted   reportOutcome = iota
+	reportRepeated                // its sender reported the service within the period
+	reportGroupFull               // its group used up its quota (see groupQuota)
+)
+
+// count records a report by who, written in chat, and, when it counted,
+// returns what the reports about the service say now, this one included.
+func (h *handler) count(chat *tele.Chat, service, kind string, who int64) (reportOutcome, checks.ReportSignal, error) {
 	now := h.Now()
+	if !h.quota.take(chat, service, now) {
+		return reportGroupFull, checks.ReportSignal{}, nil
+	}
 	counted, err := h.Reports.AddReport(service, kind, who, now, time.Duration(h.ReportRule.PerUser))
 	if err != nil || !counted {
-		return false, checks.ReportSignal{}, err
+		h.quota.release(chat, service, now)
+		return reportRepeated, checks.ReportSignal{}, err
 	}
 	buckets, err := h.Reports.ReportBuckets(service, h.ReportRule.Since(now), now.Add(checks.ReportBucketSize))
 	if err != nil {
-		return false, checks.ReportSignal{}, err
+		return reportCounted, checks.ReportSignal{}, err
 	}
-	return true, checks.ReportSpike(buckets, now, h.ReportRule), nil
+	return reportCounted, checks.ReportSpike(buckets, now, h.ReportRule), nil
 }

@@ -66,7 +66,9 @@ func stateColor(s checks.State) color.RGBA {
 	case checks.Down:
 		return color.RGBA{R: 211, G: 47, B: 47, A: 255}
 	}
-	return color.RGBA{R: 205, G: 205, B: 205, A: 255}
+	// Not a neutral grey: the antialiased edges of black text are, and a
+	// test tells the band by its colours.
+	return color.RGBA{R: 203, G: 208, B: 216, A: 255}
 }
 
 // latencyColor is the colour of the latency line.
@@ -170,8 +172,8 @@ func (h History) latencyPlot(zone *time.Location) (*plot.Plot, error) {
 
 // latencySegments are the pieces of the latency line: the window cut into
 // latencyBins bins (or fewer, as many as the rounds fill), each at the
-// median of its rounds' latencies, joined where the bins are less than a
-// gap apart.
+// median of its rounds' latencies, broken where nothing was measured for
+// longer than a gap.
 func (h History) latencySegments() []plotter.XYs {
 	span := h.To.Sub(h.From)
 	bins := latencyBins
@@ -189,13 +191,15 @@ func (h History) latencySegments() []plotter.XYs {
 	}
 	var segs []plotter.XYs
 	var last time.Time
-	gap := h.gap()
+	// Neighbouring bins always join; farther ones only across less than a
+	// gap.
+	join := max(h.gap(), width)
 	for i, vs := range values {
 		if len(vs) == 0 {
 			continue
 		}
 		at := h.From.Add(time.Duration(i)*width + width/2)
-		if len(segs) == 0 || at.Sub(last) > gap {
+		if len(segs) == 0 || at.Sub(last) > join {
 			segs = append(segs, nil)
 		}
 		slices.Sort(vs)

@@ -126,15 +126,15 @@ func (h History) gap() time.Duration {
 	return max(minGap, gapRounds*h.interval())
 }
 
-// interval is a stretch of time [from, to).
-type interval struct{ from, to time.Time }
+// stretch is the time [from, to).
+type stretch struct{ from, to time.Time }
 
 // watched returns the stretches of the window that rounds cover, in order.
 // A round covers the time until the next one when that is within the gap,
 // and otherwise one typical interval; the window's ends count as rounds.
-func (h History) watched() []interval {
+func (h History) watched() []stretch {
 	gap, step := h.gap(), h.interval()
-	var out []interval
+	var out []stretch
 	for i, p := range h.Points {
 		if p.At.Before(h.From) || !p.At.Before(h.To) {
 			continue
@@ -144,12 +144,12 @@ func (h History) watched() []interval {
 		case last >= 0 && p.At.Sub(h.Points[i-1].At) <= gap:
 			out[last].to = p.At
 		case last < 0 && p.At.Sub(h.From) <= gap:
-			out = append(out, interval{h.From, p.At})
+			out = append(out, stretch{h.From, p.At})
 		default:
 			if last >= 0 {
 				out[last].to = out[last].to.Add(step)
 			}
-			out = append(out, interval{p.At, p.At})
+			out = append(out, stretch{p.At, p.At})
 		}
 	}
 	if last := len(out) - 1; last >= 0 {
@@ -218,8 +218,8 @@ func (h History) Timeline() []Span {
 
 // stateAt is the state at t, the start of a stretch in which neither the
 // watched stretches nor the troubles begin or end.
-func stateAt(t time.Time, watched []interval, troubles []Span) checks.State {
-	if !slices.ContainsFunc(watched, func(w interval) bool { return !t.Before(w.from) && t.Before(w.to) }) {
+func stateAt(t time.Time, watched []stretch, troubles []Span) checks.State {
+	if !slices.ContainsFunc(watched, func(w stretch) bool { return !t.Before(w.from) && t.Before(w.to) }) {
 		return checks.Unknown
 	}
 	for _, s := range troubles {

@@ -212,6 +212,10 @@ func renderAll(p *Printer) []rendering {
 		{"ReportCountedAlert", p.ReportCountedAlert("evil", reports, 15*time.Minute), false},
 		{"ReportAlready", p.ReportAlready("evil", 30*time.Minute), true},
 		{"ReportAlreadyAlert", p.ReportAlreadyAlert("whatsapp", 2*time.Hour), false},
+		{"ReportGroupFull", p.ReportGroupFull("evil", 15*time.Minute), true},
+		{"ReportGroupFullAlert", p.ReportGroupFullAlert("whatsapp", 2*time.Hour), false},
+		{"Throttled", p.Throttled(), true},
+		{"ThrottledAlert", p.ThrottledAlert(), false},
 		{"AffectedButton", p.AffectedButton("evil"), false},
 		{"Services", p.Services(statuses), true},
 		{"StatusAll", p.StatusAll(statuses, now), true},
@@ -221,6 +225,28 @@ func renderAll(p *Printer) []rendering {
 			{Service: "evil", State: checks.Operational, Worst: checks.Degraded, Start: ago(3 * time.Minute), End: ago(time.Minute)},
 		}, now), true},
 		{"BackAfter", p.BackAfter(checks.Incident{Service: "evil", Start: ago(2*time.Hour + 14*time.Minute), End: now}), true},
+		{"SettingsMenu defaults", p.SettingsMenu(Settings{}), true},
+		{"SettingsMenu forum", p.SettingsMenu(Settings{OnlyDown: true, NoRecoveries: true, QuietFrom: "22:00", QuietTo: "07:00", TimeZone: "Asia/Kolkata", Forum: true}), true},
+		{"SettingsMenu topic", p.SettingsMenu(Settings{Forum: true, TopicID: 7, TimeZone: "<Mars>"}), true},
+		{"SettingsSaved", p.SettingsSaved(), false},
+		{"SettingsNotAdmin", p.SettingsNotAdmin(), true},
+		{"SettingsNotAdminAlert", p.SettingsNotAdminAlert(), false},
+		{"QuietButton", p.QuietButton("22:00", "07:30", true), false},
+		{"ZoneSet", p.ZoneSet("America/Argentina/Buenos_Aires"), true},
+		{"ZoneUnknown", p.ZoneUnknown("<Mars & Venus>"), true},
+		{"Here", p.Here(false), true},
+		{"Here General", p.Here(true), true},
+		{"HereNoTopics", p.HereNoTopics(), true},
+		{"StartLinks", p.StartLinks("https://t.me/outage_bot?start=sub_evil", "https://t.me/outage_bot?startgroup=start", "evil"), true},
+		{"ChannelStatus", p.ChannelStatus(map[string]checks.Status{
+			"whatsapp":  {State: checks.Recovering, Announced: checks.Down, BadSince: ago(14 * time.Minute)},
+			"instagram": {State: checks.Operational, Announced: checks.Operational},
+			"evil":      {State: checks.Degraded, Announced: checks.Degraded, BadSince: ago(27 * time.Hour)},
+		}), true},
+	}
+	out = append(out, renderHistory(p)...)
+	for _, c := range []string{ChoiceAll, ChoiceOnlyDown, ChoiceRecoveriesOn, ChoiceRecoveriesOff, ChoiceQuietOff} {
+		out = append(out, rendering{"SettingsButton " + c, p.SettingsButton(c, false), false})
 	}
 	for _, s := range []checks.State{checks.Down, checks.Degraded, checks.Suspected, checks.Recovering, checks.Unknown, checks.Operational} {
 		out = append(out, rendering{"Notification " + string(s), p.Notification([]checks.Incident{
@@ -235,7 +261,7 @@ func renderAll(p *Printer) []rendering {
 	out = append(out, rendering{"Notification classes", p.Notification([]checks.Incident{
 		{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute), Evidence: classes},
 	}, now), true})
-	for _, c := range []string{"start", "status", "report", "services", "subscribe", "unsubscribe", "list", "lang", "help"} {
+	for _, c := range []string{"start", "status", "history", "report", "services", "subscribe", "unsubscribe", "list", "lang", "settings", "help"} {
 		out = append(out, rendering{"Command " + c, p.CommandDescription(c), false})
 	}
 	return out

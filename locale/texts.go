@@ -39,6 +39,9 @@ type texts struct {
 
 	NotAdmin string // plain, also used as a callback alert
 	Apology  string // plain, also used as a callback answer
+	// Throttled asks a person who floods the bot to wait; plain, also
+	// used as a callback answer.
+	Throttled string
 
 	Subscribed, AlreadySubscribed plural // {services}
 	Unsubscribed, NotSubscribed   plural // {services}
@@ -70,6 +73,7 @@ type texts struct {
 	ReportCount       plural // plain: {n}, {service}, {window}, {usual}
 	ReportTop         string // plain: {kind}, {share}: a percentage
 	ReportAlready     string // plain: {service}, {period}
+	ReportGroupFull   string // plain: {service}, {period}: the group's quota of reports is used up
 	ReportUnknownKind string // {kind}, {kinds}, {service}: a service id
 	ValidServices     string // {names}
 	AffectedButton    string // plain, {service}
@@ -102,6 +106,52 @@ type texts struct {
 	MoreLines   string            // {n}
 	Classes     map[string]string // probe result class in words, by checks.Class
 	Shortened   string
+
+	// A chat's alert settings (/settings, /here). The lines describe the
+	// settings above the keyboard that changes them.
+	SettingsHeader        string
+	SettingsAlertsAll     string
+	SettingsAlertsDown    string
+	SettingsRecoveriesOn  string
+	SettingsRecoveriesOff string
+	SettingsQuietOff      string
+	SettingsQuiet         string            // {from}, {to}: clocks
+	SettingsZone          string            // {zone}: an IANA name
+	SettingsTopic         string            // alerts go to the topic chosen with /here
+	SettingsTopicGeneral  string            // alerts go to the General topic
+	SettingsButtons       map[string]string // plain, by choice (locale.Choice*)
+	SettingsSaved         string            // plain: answer to a press
+	SettingsNotAdmin      string            // plain, also used as a callback alert
+	ZoneSet               string            // {zone}
+	ZoneUnknown           string            // {zone}: as typed
+	HereSet               string
+	HereGeneral           string
+	HereNoTopics          string
+
+	// The announcement channel's pinned status message.
+	BoardHeader    string
+	BoardLineSince string // {icon}, {service}, {state}, {since}
+	BoardFooter    string
+
+	// StartLinks follows the welcome: {subscribe} and {group} are deep
+	// links, {service} the service the first one subscribes to.
+	StartLinks string
+
+	// /history: the caption of a chart. {percent} is a number written with
+	// DecimalSep; HistoryWindows is by history.Window name (24h, 7d, 30d).
+	HistoryTitle       string            // {service}, {window}
+	HistoryWindows     map[string]string // "last 24 hours"
+	HistoryUptime      string            // {percent}
+	HistoryNoData      string            // in place of HistoryUptime when nothing was watched
+	HistoryIncidents   plural            // {n}
+	HistoryNoIncidents string
+	HistoryLongest     string // {duration}
+	HistoryMTTR        string // {duration}
+	HistoryWatched     string // {duration}: when only part of the window was watched
+	HistoryLegend      string // the chart's colours, as 🟩 🟧 🟥 ⬜
+	HistoryUsage       string // {example}: a service id; {windows}: the windows
+	HistoryBadWindow   string // {window}: as typed
+	DecimalSep         string // between a number's whole and its fraction
 }
 
 // plural is a text that depends on a count, with the forms its language

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -62,7 +63,17 @@ type DB struct {
 // Open opens the database at path, creating it with mode 0600 if needed. An
 // existing file keeps its mode. Open refuses a database written by a newer
 // schema, and fails within opts.Timeout when another process holds it.
-func Open(path string, opts Options) (*DB, error) {
+func Open(path string, opts Options) (db *DB, err error) {
+	// A file cut short (a copy interrupted, a full disk) makes bbolt read
+	// past the end of its memory map: SIGBUS, which would kill the process
+	// with a Go stack trace. SetPanicOnFault turns that fault, in this
+	// goroutine, into a panic answered here as an error.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("open DB %s: the file is truncated or corrupt (%v)", path, r)
+		}
+	}()
 	bopts := *bbolt.DefaultOptions
 	bopts.Timeout = opts.Timeout
 	if bopts.Timeout <= 0 {

@@ -18,6 +18,9 @@
 // Telegram's sending limits for benchmarks.
 // setWebhook checks its URL and secret as Telegram does, and getUpdates
 // answers 409 Conflict while a webhook is set, until deleteWebhook.
+// sendPhoto takes a photo uploaded as multipart/form-data, checks it as
+// Telegram does, and records its bytes as the Message's Photo, with the
+// caption as its Text.
 //
 // A typical test:
 //

@@ -22,7 +22,9 @@ type Call struct {
 	// chat_id sent as "123" is the string "123"; numbers are json.Number;
 	// objects sent as JSON are maps and slices.
 	Params map[string]any
-	At     time.Time
+	// Files are the uploads of a multipart request, by field name.
+	Files map[string][]byte
+	At    time.Time
 }
 
 // Param returns a parameter as text, whatever its JSON type: "123" for both
@@ -35,7 +37,9 @@ func (c Call) Param(key string) string {
 type Message struct {
 	ID     int
 	ChatID int64  // numeric even when the bot addressed a channel as "@name"
-	Text   string // as sent, before parse-mode processing
+	Text   string // as sent, before parse-mode processing; a photo's caption
+	// Photo is the image a sendPhoto uploaded; nil for a text message.
+	Photo []byte
 	// ParseMode is as sent ("HTML", "" for plain text).
 	ParseMode string
 	// ReplyMarkup is the markup as received, compacted; the same JSON whether
@@ -67,7 +71,7 @@ func (m Message) Plain() string {
 func (s *Server) record(method string, req request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: method, Params: req.params, At: s.now()})
+	s.calls = append(s.calls, Call{Method: method, Params: req.params, Files: req.files, At: s.now()})
 	s.notify()
 }
 
@@ -164,7 +168,8 @@ type storedMessage struct {
 	entities  []entity
 	markup    json.RawMessage
 	migrateTo int64
-	thread    int // forum topic; 0 for none or the General topic
+	thread    int        // forum topic; 0 for none or the General topic
+	photo     *photoSize // a photo message, whose text is the caption
 }
 
 // chatHistory numbers the messages of one chat.
@@ -213,6 +218,8 @@ type wireMessage struct {
 	EditDate        int64           `json:"edit_date,omitempty"`
 	Text            string          `json:"text,omitempty"`
 	Entities        []entity        `json:"entities,omitempty"`
+	Photo           []photoSize     `json:"photo,omitempty"`
+	Caption         string          `json:"caption,omitempty"`
 	ReplyMarkup     json.RawMessage `json:"reply_markup,omitempty"`
 	MigrateToChatID int64           `json:"migrate_to_chat_id,omitempty"`
 	ThreadID        int             `json:"message_thread_id,omitempty"`
@@ -236,6 +243,9 @@ func (s *Server) wire(m *storedMessage) wireMessage {
 	}
 	if !m.editDate.IsZero() {
 		w.EditDate = m.editDate.Unix()
+	}
+	if m.photo != nil {
+		w.Photo, w.Caption, w.Text, w.Entities = []photoSize{*m.photo}, m.plain, "", nil
 	}
 	switch {
 	case chat.Type == "channel":
@@ -275,27 +285,35 @@ func (s *Server) sendMessage(q request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliverable(chatID); err != nil {
+	return s.deliver(q, storedMessage{
+		chatID: chatID, fromBot: true,
+		text: text, parseMode: parseMode, plain: plain, markup: markup,
+	}, nil)
+}
+
+// deliver adds a new message from the bot to its chat (in the forum topic
+// q names), if the chat takes it and the limits allow, and records it with
+// the photo's bytes, if any. The caller holds s.mu.
+func (s *Server) deliver(q request, m storedMessage, photo []byte) (any, error) {
+	if err := s.deliverable(m.chatID); err != nil {
 		return nil, err
 	}
 	thread, _, err := q.integer("message_thread_id")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admit(chatID); err != nil {
+	if err := s.admit(m.chatID); err != nil {
 		return nil, err
 	}
-	m := s.store(storedMessage{
-		chatID: chatID, fromBot: true,
-		text: text, parseMode: parseMode, plain: plain, markup: markup, thread: int(thread),
-	})
+	m.thread = int(thread)
+	stored := s.store(m)
 	s.messages = append(s.messages, Message{
-		ID: m.id, ChatID: chatID, Text: text, ParseMode: parseMode, ReplyMarkup: markup,
-		DisableNotification: q.flag("disable_notification"), ThreadID: int(thread), At: m.date,
+		ID: stored.id, ChatID: m.chatID, Text: m.text, Photo: photo, ParseMode: m.parseMode, ReplyMarkup: m.markup,
+		DisableNotification: q.flag("disable_notification"), ThreadID: m.thread, At: stored.date,
 	})
 	s.sent++
 	s.notify()
-	return s.wire(m), nil
+	return s.wire(stored), nil
 }
 
 // editMessageText implements the Bot API method of the same name. Like

@@ -3,6 +3,7 @@ package bottest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -15,17 +16,21 @@ import (
 type request struct {
 	raw    map[string]json.RawMessage // as received, strings as JSON strings
 	params map[string]any             // decoded, numbers as json.Number
+	files  map[string][]byte          // multipart uploads by field name
 }
 
 // parseRequest reads the parameters from the query string and from the
-// body, which is JSON (an object, or "null" for parameterless methods) or a
-// URL-encoded form.
+// body, which is JSON (an object, or "null" for parameterless methods), a
+// URL-encoded form, or a multipart form whose files are uploads.
 func parseRequest(r *http.Request) (request, error) {
 	req := request{raw: make(map[string]json.RawMessage), params: make(map[string]any)}
 	for k, vs := range r.URL.Query() {
 		req.setString(k, vs[len(vs)-1])
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType == "multipart/form-data" {
+		return req, req.readMultipart(r)
+	}
 	if mediaType == "application/x-www-form-urlencoded" {
 		if err := r.ParseForm(); err != nil {
 			return req, fmt.Errorf("read form: %w", err)
@@ -58,6 +63,45 @@ func parseRequest(r *http.Request) (request, error) {
 		req.params[k] = v
 	}
 	return req, nil
+}
+
+// maxUpload is the most a multipart request may carry: Telegram takes
+// photos of up to 10 MB and other files of up to 50 MB.
+const maxUpload = 50 << 20
+
+// readMultipart reads a multipart form: fields as string parameters, files
+// into q.files. A part is a file when its Content-Disposition names a file,
+// even an empty name, as telebot sends an upload from a reader; Go's
+// ParseMultipartForm would take that for a field.
+func (q *request) readMultipart(r *http.Request) error {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return fmt.Errorf("read multipart form: %w", err)
+	}
+	q.files = make(map[string][]byte)
+	budget := int64(maxUpload)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read multipart form: %w", err)
+		}
+		data, err := io.ReadAll(io.LimitReader(part, budget+1))
+		if err != nil {
+			return fmt.Errorf("read multipart field %q: %w", part.FormName(), err)
+		}
+		if budget -= int64(len(data)); budget < 0 {
+			return fmt.Errorf("multipart form larger than %d bytes", maxUpload)
+		}
+		_, disposition, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		if _, isFile := disposition["filename"]; isFile {
+			q.files[part.FormName()] = data
+			continue
+		}
+		q.setString(part.FormName(), string(data))
+	}
 }
 
 func (q request) setString(k, v string) {

@@ -170,6 +170,8 @@ func (s *Server) dispatch(ctx context.Context, method string, req request) (any,
 		return s.getUpdates(ctx, req)
 	case "sendmessage":
 		return s.sendMessage(req)
+	case "sendphoto":
+		return s.sendPhoto(req)
 	case "editmessagetext":
 		return s.editMessageText(req)
 	case "editmessagereplymarkup":

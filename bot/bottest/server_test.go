@@ -20,7 +20,7 @@ func TestRouting(t *testing.T) {
 		wantBody   string
 	}{
 		{"wrong token", "/bot999:OTHER/getMe", 401, `{"ok":false,"error_code":401,"description":"Unauthorized"}`},
-		{"unknown method", "/bot" + testToken + "/sendPhoto", 404, `{"ok":false,"error_code":404,"description":"Not Found"}`},
+		{"unknown method", "/bot" + testToken + "/sendSticker", 404, `{"ok":false,"error_code":404,"description":"Not Found"}`},
 		{"no method", "/bot" + testToken + "/", 404, `{"ok":false,"error_code":404,"description":"Not Found"}`},
 		{"not a bot path", "/file/bot" + testToken + "/x", 404, `{"ok":false,"error_code":404,"description":"Not Found"}`},
 		{"case-insensitive method", "/bot" + testToken + "/GETME", 200,
