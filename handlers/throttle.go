@@ -75,7 +75,7 @@ func (g *floodGate) admit(who int64, now time.Time) (ok, warn bool) {
 	case b == nil:
 		b = &floodBucket{lim: rate.NewLimiter(g.every, g.burst)}
 		g.people[who] = b
-	case false:
+	case g.full(b, now):
 		b.warned = false // the flood is over
 	}
 	if b.lim.AllowN(now, 1) {
