@@ -31,8 +31,7 @@ func (h *handler) language(c tele.Context) error {
 
 // langMarkup is the keyboard of languages, current's marked.
 func (h *handler) langMarkup(current *locale.Printer) *tele.ReplyMarkup {
-	var rows [][]tele.InlineButton
-	var row []tele.InlineButton
+	var buttons []tele.InlineButton
 	for _, tag := range h.Text.Tags() {
 		// Telegram refuses the whole keyboard if one button's data is too
 		// long; no tag is anywhere near, but a keyboard must never break.
@@ -40,15 +39,9 @@ func (h *handler) langMarkup(current *locale.Printer) *tele.ReplyMarkup {
 			continue
 		}
 		p := h.Text.For(tag)
-		row = append(row, tele.InlineButton{Unique: langUnique, Text: p.LangButton(p == current), Data: tag})
-		if len(row) == buttonsPerRow {
-			rows, row = append(rows, row), nil
-		}
+		buttons = append(buttons, tele.InlineButton{Unique: langUnique, Text: p.LangButton(p == current), Data: tag})
 	}
-	if len(row) > 0 {
-		rows = append(rows, row)
-	}
-	return &tele.ReplyMarkup{InlineKeyboard: rows}
+	return keyboard(buttons)
 }
 
 // chooseLang handles a press on a language button: it records the language
@@ -58,15 +51,8 @@ func (h *handler) chooseLang(c tele.Context) error {
 	cb := c.Callback()
 	// The data comes from the client and may be anything: it has to be one
 	// of the tags the keyboard offers, exactly.
-	if !slices.Contains(h.Text.Tags(), cb.Data) || cb.Message == nil || cb.Message.Chat == nil {
-		return h.staleButton(c)
-	}
-	allowed, err := h.mayChange(c)
-	if err != nil {
-		return h.failCallback(c, err)
-	}
-	if !allowed {
-		return c.RespondAlert(h.text(c).LangNotAdminAlert())
+	if _, _, done, err := h.adminPress(c, slices.Contains(h.Text.Tags(), cb.Data), (*locale.Printer).LangNotAdminAlert); done {
+		return err
 	}
 	rec := h.chatRecord(c)
 	rec.Lang = cb.Data
@@ -77,7 +63,7 @@ func (h *handler) chooseLang(c tele.Context) error {
 	if err := c.Respond(&tele.CallbackResponse{Text: p.LangSet()}); err != nil {
 		return fmt.Errorf("answer the choice of %s: %w", cb.Data, err)
 	}
-	_, err = c.Bot().Edit(cb.Message, p.LangChoose(), h.langMarkup(p), tele.ModeHTML, tele.NoPreview)
+	_, err := c.Bot().Edit(cb.Message, p.LangChoose(), h.langMarkup(p), tele.ModeHTML, tele.NoPreview)
 	if err != nil && !errors.Is(err, tele.ErrMessageNotModified) && !errors.Is(err, tele.ErrSameMessageContent) {
 		return fmt.Errorf("redraw the language keyboard: %w", err)
 	}

@@ -169,17 +169,10 @@ func (h *handler) settings(c tele.Context) error {
 // press and redraws the menu in place.
 func (h *handler) chooseSetting(c tele.Context) error {
 	cb := c.Callback()
-	if _, ok := choose(store.Settings{}, cb.Data); !ok || cb.Message == nil || cb.Message.Chat == nil {
-		return h.staleButton(c)
-	}
-	chat := cb.Message.Chat
-	allowed, err := h.mayChange(c)
-	if err != nil {
-		return h.failCallback(c, err)
-	}
-	p := h.text(c)
-	if !allowed {
-		return c.RespondAlert(p.SettingsNotAdminAlert())
+	_, valid := choose(store.Settings{}, cb.Data)
+	chat, p, done, err := h.adminPress(c, valid, (*locale.Printer).SettingsNotAdminAlert)
+	if done {
+		return err
 	}
 	st, err := h.Prefs.Settings(chat.ID)
 	if err != nil {

@@ -92,27 +92,54 @@ func (h *handler) keyboard(c tele.Context) error {
 // markup is the toggle keyboard: one button per service, marked by whether
 // the chat follows it.
 func (h *handler) markup(p *locale.Printer, subscribed []string) *tele.ReplyMarkup {
-	var rows [][]tele.InlineButton
-	var row []tele.InlineButton
+	var buttons []tele.InlineButton
 	for _, s := range h.Catalog.Services() {
 		// Telegram refuses the whole keyboard if one button's data is too
 		// long; a service with an overlong id stays reachable by name.
 		if len("\f"+toggleUnique+"|"+s.ID) > maxCallbackData {
 			continue
 		}
-		row = append(row, tele.InlineButton{
+		buttons = append(buttons, tele.InlineButton{
 			Unique: toggleUnique,
 			Text:   p.Button(s.ID, slices.Contains(subscribed, s.ID)),
 			Data:   s.ID,
 		})
-		if len(row) == buttonsPerRow {
-			rows, row = append(rows, row), nil
-		}
 	}
-	if len(row) > 0 {
-		rows = append(rows, row)
+	return keyboard(buttons)
+}
+
+// keyboard lays buttons out buttonsPerRow to a row.
+func keyboard(buttons []tele.InlineButton) *tele.ReplyMarkup {
+	var rows [][]tele.InlineButton
+	for len(buttons) > buttonsPerRow {
+		rows, buttons = append(rows, buttons[:buttonsPerRow]), buttons[buttonsPerRow:]
+	}
+	if len(buttons) > 0 {
+		rows = append(rows, buttons)
 	}
 	return &tele.ReplyMarkup{InlineKeyboard: rows}
+}
+
+// adminPress vets a press on a button that changes the chat it is in: the
+// data must be valid (as the caller found it), the button must sit under a
+// message, and in groups the presser must be an admin. When the press may go
+// on it returns the chat (the button's own, never one named by the data) and
+// the presser's printer; otherwise it has answered the press already, done
+// is true and err is the handler's result.
+func (h *handler) adminPress(c tele.Context, valid bool, refusal func(*locale.Printer) string) (chat *tele.Chat, p *locale.Printer, done bool, err error) {
+	cb := c.Callback()
+	if !valid || cb.Message == nil || cb.Message.Chat == nil {
+		return nil, nil, true, h.staleButton(c)
+	}
+	allowed, err := h.mayChange(c)
+	if err != nil {
+		return nil, nil, true, h.failCallback(c, err)
+	}
+	p = h.text(c)
+	if !allowed {
+		return nil, nil, true, c.RespondAlert(refusal(p))
+	}
+	return cb.Message.Chat, p, false, nil
 }
 
 // toggle handles a press on a keyboard button: it switches the service for
@@ -123,17 +150,9 @@ func (h *handler) toggle(c tele.Context) error {
 	// The data comes from the client and may be anything: it has to name a
 	// service exactly as the keyboard wrote it.
 	s, ok := h.Catalog.Lookup(cb.Data)
-	if !ok || s.ID != cb.Data || cb.Message == nil || cb.Message.Chat == nil {
-		return h.staleButton(c)
-	}
-	chat := cb.Message.Chat
-	allowed, err := h.mayChange(c)
-	if err != nil {
-		return h.failCallback(c, err)
-	}
-	p := h.text(c)
-	if !allowed {
-		return c.RespondAlert(p.NotAdminAlert())
+	chat, p, done, err := h.adminPress(c, ok && s.ID == cb.Data, (*locale.Printer).NotAdminAlert)
+	if done {
+		return err
 	}
 	subs, err := h.Subs.Subscriptions(chat.ID)
 	if err != nil {

@@ -368,8 +368,10 @@ func (s *Server) editMessageReplyMarkup(q request) (any, error) {
 	return s.wire(m), nil
 }
 
-// editTarget finds the bot message an edit is about. The caller holds s.mu.
-func (s *Server) editTarget(q request) (*storedMessage, error) {
+// target finds the message a call names by chat_id and message_id, in a
+// chat the bot may write to; what is the verb of Telegram's "message to …
+// not found". The caller holds s.mu.
+func (s *Server) target(q request, what string) (*storedMessage, error) {
 	chatID, err := s.chatID(q)
 	if err != nil {
 		return nil, err
@@ -386,7 +388,16 @@ func (s *Server) editTarget(q request) (*storedMessage, error) {
 	}
 	m := s.lookup(chatID, int(id))
 	if m == nil {
-		return nil, badRequest("message to edit not found")
+		return nil, badRequest("message to " + what + " not found")
+	}
+	return m, nil
+}
+
+// editTarget finds the bot message an edit is about. The caller holds s.mu.
+func (s *Server) editTarget(q request) (*storedMessage, error) {
+	m, err := s.target(q, "edit")
+	if err != nil {
+		return nil, err
 	}
 	if !m.fromBot {
 		return nil, badRequest("message can't be edited")

@@ -14,24 +14,11 @@ func (s *Server) PinnedMessage(chatID int64) (int, bool) {
 func (s *Server) pinChatMessage(q request) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	chatID, err := s.chatID(q)
+	m, err := s.target(q, "pin")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliverable(chatID); err != nil {
-		return nil, err
-	}
-	id, ok, err := q.integer("message_id")
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, badRequest("message identifier is not specified")
-	}
-	if s.lookup(chatID, int(id)) == nil {
-		return nil, badRequest("message to pin not found")
-	}
-	s.pinned[chatID] = int(id)
+	s.pinned[m.chatID] = m.id
 	s.notify()
 	return true, nil
 }
