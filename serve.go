@@ -78,7 +78,10 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return fmt.Errorf("set up telebot: %w", err)
 	}
 	b.Me = &me
-	b.Use(console.Middleware) // before the handlers, which bind middleware when registered
+	// Before the handlers, which bind middleware when registered; Recover
+	// first, so that a panic anywhere after it costs one update, not the
+	// process.
+	b.Use(handlers.Recover(log.With("part", "handlers")), console.Middleware)
 
 	cat := checks.NewCatalog(cfg.Services)
 	texts, err := locale.New(cat, time.UTC)
@@ -87,7 +90,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	}
 	handlers.Register(b, handlers.Config{
 		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db, ReportRule: cfg.Reports, Catalog: cat, Text: texts,
-		Log: log.With("part", "handlers"), Now: time.Now,
+		Log: log.With("part", "handlers"), Now: time.Now, Flood: handlers.DefaultFloodLimit(),
 	})
 	if err := handlers.SetCommands(b, texts); err != nil {
 		log.Warn("cannot register the command menus", "err", err)

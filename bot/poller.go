@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -72,7 +73,9 @@ func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
 	failures := 0
 	webhookDeleted := false
 	for ctx.Err() == nil {
-		var updates []tele.Update
+		// Each update is decoded on its own: one that telebot's types cannot
+		// take must be skipped, not fail the batch at the same offset forever.
+		var updates []json.RawMessage
 		callCtx, cancel := context.WithTimeout(ctx, timeout+pollSlack)
 		err := p.Client.Call(callCtx, "getUpdates", getUpdatesParams{
 			Offset: offset, Limit: 100, Timeout: int(timeout / time.Second), AllowedUpdates: AllowedUpdates,
@@ -109,7 +112,20 @@ func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
 			continue
 		}
 		failures = 0
-		for _, u := range updates {
+		for _, raw := range updates {
+			var u tele.Update
+			if err := json.Unmarshal(raw, &u); err != nil {
+				var id struct {
+					ID int `json:"update_id"`
+				}
+				if json.Unmarshal(raw, &id) != nil || id.ID == 0 {
+					p.Log.Error("skipping an update without an id", "err", err)
+					continue
+				}
+				p.Log.Warn("skipping an update that cannot be decoded", "update", id.ID, "err", err)
+				offset = id.ID + 1
+				continue
+			}
 			select {
 			case dest <- u:
 			case <-ctx.Done():

@@ -197,3 +197,23 @@ func TestRedactWriter(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestPollerSkipsAnUpdateItCannotDecode(t *testing.T) {
+	srv := bottest.NewServer(testToken)
+	defer srv.Close()
+	srv.PushUpdate(map[string]any{"message": "not a message object"})
+	srv.SendText(dmAnn, ann, "/help")
+	offsets := &memOffsets{}
+	logs := &syncBuffer{}
+	updates, stop := startPoller(t, srv, offsets, logs)
+	if u := receive(t, updates, 1)[0]; u.Message == nil || u.Message.Text != "/help" {
+		t.Fatalf("got %+v, want the /help after the broken update", u)
+	}
+	stop()
+	if o, _ := offsets.Offset(); o != 3 {
+		t.Errorf("stored offset = %d, want 3 (past both updates)", o)
+	}
+	if !strings.Contains(logs.String(), "cannot be decoded") {
+		t.Errorf("the skipped update was not logged:\n%s", logs)
+	}
+}

@@ -104,9 +104,9 @@ func (g *floodGate) sweep(now time.Time) {
 // admit decides whether the update of c is handled at all. Commands and
 // presses from other bots are ignored, and so are commands outside any chat;
 // those of a person who floods the bot are dropped, with one notice per
-// flood. Other updates (the bot's own
-// membership, migrations) always pass: nobody can flood them, and dropping
-// one would leave the record of the chat wrong.
+// flood. Other updates (the bot's own membership, migrations) always pass:
+// nobody can flood them, and dropping one would leave the record of the chat
+// wrong.
 func (h *handler) admit(c tele.Context) bool {
 	u := c.Update()
 	var from *tele.User
