@@ -62,8 +62,6 @@ func makeReadOnly(t *testing.T, path string) error {
 // through mmap, so a short file makes it panic or raise SIGBUS, which would
 // otherwise kill the whole test binary. After a fault the half-opened file
 // stays open until the process exits.
-//
-//lint:ignore ST1008 the fault, not the error, is what the callers check first
 func openCatchingFaults(path string) (db *DB, fault any, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() { fault = recover() }()
