@@ -166,22 +166,18 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		Then(cron.FuncJob(func() { w.Round(ctx) }))
 	c := cron.New(cron.WithLogger(cronLog))
 	c.Schedule(sched, job)
-	// Reports older than the baselines look at are of no use: keep the
-	// database from growing with them.
+	// Keep the database from growing with what nothing looks at any more:
+	// reports older than the baselines, samples older than /history.
 	if _, err := c.AddFunc("@hourly", func() {
-		if err := db.PruneReports(cfg.Reports.Since(time.Now())); err != nil {
+		now := time.Now()
+		if err := db.PruneReports(cfg.Reports.Since(now)); err != nil {
 			log.Error("cannot prune old reports", "err", err)
 		}
-	}); err != nil {
-		return fmt.Errorf("schedule report pruning: %w", err)
-	}
-	// Samples past the retention are older than /history looks.
-	if _, err := c.AddFunc("@hourly", func() {
-		if err := db.PruneSamples(time.Now().Add(-time.Duration(cfg.History.Retention))); err != nil {
+		if err := db.PruneSamples(now.Add(-time.Duration(cfg.History.Retention))); err != nil {
 			log.Error("cannot prune old history samples", "err", err)
 		}
 	}); err != nil {
-		return fmt.Errorf("schedule history pruning: %w", err)
+		return fmt.Errorf("schedule pruning: %w", err)
 	}
 
 	if hook != nil {

@@ -138,9 +138,9 @@ func (w *Watcher) sleep(ctx context.Context, d time.Duration) bool {
 // 2 %, three at once happens about once in a hundred thousand rounds.
 const corroborateMin = 3
 
-// corroborate marks the observations with a hard failure that at least min
-// services share (same probe name, same class) in this round.
-func corroborate(obs []Observation, min int) {
+// corroborate marks the observations with a hard failure that at least
+// `least` services share (same probe name, same class) in this round.
+func corroborate(obs []Observation, least int) {
 	type failure struct {
 		probe string
 		class Class
@@ -157,7 +157,7 @@ func corroborate(obs []Observation, min int) {
 	}
 	for i, o := range obs {
 		for _, r := range o.Results {
-			if r.Class.Hard() && services[failure{r.Probe, r.Class}] >= min {
+			if r.Class.Hard() && services[failure{r.Probe, r.Class}] >= least {
 				obs[i].Corroborated = true
 				break
 			}
