@@ -135,12 +135,6 @@ type Sender struct {
 	notUntil   map[int64]time.Time // chats held back (rate limit, refusal, debounce)
 	pauseUntil time.Time           // all sending paused (429, Telegram unwell)
 	failures   int                 // consecutive transient failures
-	stats      SenderStats
-}
-
-// SenderStats count what the Sender did since it started.
-type SenderStats struct {
-	Sent, Dropped, Migrated, Throttled, Failed int
 }
 
 type cachedIncident struct {
@@ -207,13 +201,6 @@ func (s *Sender) Kick() {
 // operator should hear of.
 func (s *Sender) MaxSilence() time.Duration {
 	return idlePoll + s.o.MaxBackoff + 3*sendTimeout
-}
-
-// Stats returns a snapshot of the counters.
-func (s *Sender) Stats() SenderStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
 }
 
 // idlePoll is how often an idle Sender looks at the outbox without a Kick,
@@ -461,22 +448,19 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 	log := s.o.Log.With("chat", j.chatID)
 	switch what {
 	case delivered:
-		s.count(func(st *SenderStats) { st.Sent++ }, true)
+		s.succeeded()
 		acks <- j.d
 		return
 	case rejected:
 		// Retrying cannot help; keeping it would block this chat forever.
 		log.Error("Telegram rejected a notification; this is a bug, dropping that message", "err", err)
-		s.count(func(st *SenderStats) { st.Failed++ }, false)
 		acks <- j.d
 		return
 	case floodWait:
 		log.Warn("Telegram asked to slow down; pausing all sending", "retry_after", retryAfter)
-		s.count(func(st *SenderStats) { st.Throttled++ }, false)
 		s.pauseAll(retryAfter)
 	case chatGone:
 		log.Info("chat is gone; dropping it and its subscriptions", "reason", err)
-		s.count(func(st *SenderStats) { st.Dropped++ }, false)
 		if err := s.outbox.DeleteChat(j.d.ChatID); err != nil {
 			log.Error("cannot drop chat", "err", err)
 		}
@@ -484,7 +468,6 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 		return
 	case migrated:
 		log.Info("group became a supergroup; moving its subscriptions", "to", migrateTo)
-		s.count(func(st *SenderStats) { st.Migrated++ }, false)
 		if err := s.outbox.MigrateChat(j.d.ChatID, migrateTo); err != nil {
 			log.Error("cannot move migrated chat", "err", err)
 		}
@@ -736,13 +719,12 @@ func editMessage(ctx context.Context, c *Client, chatID string, messageID int, t
 	return err
 }
 
-func (s *Sender) count(f func(*SenderStats), success bool) {
+// succeeded ends a run of transient failures: the next one backs off from
+// the start again.
+func (s *Sender) succeeded() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f(&s.stats)
-	if success {
-		s.failures = 0
-	}
+	s.failures = 0
 }
 
 // ready reports whether chat, as read from the outbox when readSeq
