@@ -22,7 +22,6 @@ import (
 	"github.com/outagebot/outagebot/bot/bottest"
 	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/config"
-	"github.com/outagebot/outagebot/handlers"
 	"github.com/outagebot/outagebot/locale"
 	"github.com/outagebot/outagebot/store"
 )
@@ -291,27 +290,16 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 	budget := bot.NewBudget(perSecond)
 	replies := bot.NewHTTPClient(loadToken, 40*time.Second)
 	replies.Transport = console.Transport(budget.ReplyTransport(replies.Transport))
-	tb, err := tele.NewBot(tele.Settings{
-		URL:    tg.URL,
-		Token:  bot.TokenPlaceholder,
-		Client: replies,
-		Poller: &bot.Poller{Client: bot.NewClient(tg.URL, polls), Offsets: db, Log: log,
-			OnPoll: console.Polled},
-		ParseMode: tele.ModeHTML,
-		Offline:   true,
-		OnError: func(err error, c tele.Context) {
-			log.Error("handler failed", "err", err, "update", c.Update().ID)
-		},
-	})
+	tb, err := commandSide{
+		apiURL:  tg.URL,
+		replies: replies,
+		updates: &bot.Poller{Client: bot.NewClient(tg.URL, polls), Offsets: db, Log: log, OnPoll: console.Polled},
+		me:      tele.User{ID: 1000, IsBot: true, FirstName: "Outage Bot", Username: "outage_test_bot"},
+		db:      db, cfg: cfg, catalog: cat, texts: texts, console: console, log: log,
+	}.build()
 	if err != nil {
 		b.Fatal(err)
 	}
-	tb.Me = &tele.User{ID: 1000, IsBot: true, FirstName: "Outage Bot", Username: "outage_test_bot"}
-	tb.Use(console.Middleware)
-	handlers.Register(tb, handlers.Config{
-		Subs: db, Chats: db, States: db, Reports: db, ReportRule: cfg.Reports, Catalog: cat, Text: texts,
-		Log: log, Now: time.Now,
-	})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)

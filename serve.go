@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -63,35 +64,19 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return err
 	}
 	defer stopOps()
-	b, err := tele.NewBot(tele.Settings{
-		URL:       s.apiURL,
-		Token:     bot.TokenPlaceholder,
-		Client:    replies,
-		Poller:    updates,
-		ParseMode: tele.ModeHTML,
-		Offline:   true, // we already called getMe ourselves, with retries
-		OnError: func(err error, c tele.Context) {
-			log.Error("handler failed", "err", err, "update", c.Update().ID)
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("set up telebot: %w", err)
-	}
-	b.Me = &me
-	// Before the handlers, which bind middleware when registered; Recover
-	// first, so that a panic anywhere after it costs one update, not the
-	// process.
-	b.Use(handlers.Recover(log.With("part", "handlers")), console.Middleware)
-
 	cat := checks.NewCatalog(cfg.Services)
 	texts, err := locale.New(cat, time.UTC)
 	if err != nil {
 		return fmt.Errorf("load the texts: %w", err)
 	}
-	handlers.Register(b, handlers.Config{
-		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db, ReportRule: cfg.Reports, Catalog: cat, Text: texts,
-		Log: log.With("part", "handlers"), Now: time.Now, Flood: handlers.DefaultFloodLimit(),
-	})
+	b, err := commandSide{
+		apiURL: s.apiURL, replies: replies, updates: updates, me: me,
+		db: db, cfg: cfg, catalog: cat, texts: texts, console: console,
+		log: log.With("part", "handlers"),
+	}.build()
+	if err != nil {
+		return err
+	}
 	if err := handlers.SetCommands(b, texts); err != nil {
 		log.Warn("cannot register the command menus", "err", err)
 	}
@@ -235,6 +220,52 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		return errors.New("shutdown: some goroutines did not stop in time")
 	}
 	return nil
+}
+
+// commandSide is what the bot needs to answer people: telebot with our
+// poller (or the webhook), the reply client, the middleware and every
+// handler. serve and the load benchmark build it alike, so the benchmark
+// measures what runs.
+type commandSide struct {
+	apiURL  string
+	replies *http.Client // through the reply budget
+	updates tele.Poller
+	me      tele.User
+	db      *store.DB
+	cfg     config.Config
+	catalog *checks.Catalog
+	texts   *locale.Locales
+	console *ops.Console
+	log     *slog.Logger
+}
+
+func (cs commandSide) build() (*tele.Bot, error) {
+	b, err := tele.NewBot(tele.Settings{
+		URL:       cs.apiURL,
+		Token:     bot.TokenPlaceholder,
+		Client:    cs.replies,
+		Poller:    cs.updates,
+		ParseMode: tele.ModeHTML,
+		Offline:   true, // getMe was called already, with retries
+		OnError: func(err error, c tele.Context) {
+			cs.log.Error("handler failed", "err", err, "update", c.Update().ID)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set up telebot: %w", err)
+	}
+	b.Me = &cs.me
+	// Before the handlers, which bind middleware when registered; Recover
+	// first, so that a panic anywhere after it costs one update, not the
+	// process.
+	b.Use(handlers.Recover(cs.log), cs.console.Middleware)
+	db := cs.db
+	handlers.Register(b, handlers.Config{
+		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db,
+		ReportRule: cs.cfg.Reports, Catalog: cs.catalog, Text: cs.texts,
+		Log: cs.log, Now: time.Now, Flood: handlers.DefaultFloodLimit(),
+	})
+	return b, nil
 }
 
 // probeJitter spreads the start of a round's probes. It is short because a
