@@ -411,3 +411,28 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRejectedTokenIsAClearErrorWithoutTheToken(t *testing.T) {
+	tg := bottest.NewServer(token)
+	defer tg.Close()
+	const wrong = "999:WRONG-token-must-not-print"
+	env := map[string]string{
+		"TELEGRAM_TOKEN":   wrong,
+		"TELEGRAM_API_URL": tg.URL,
+		"OUTAGEBOT_DB":     filepath.Join(t.TempDir(), "outagebot.db"),
+	}
+	var errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(context.Background(), nil, func(k string) string { return env[k] }, &bytes.Buffer{}, &errOut) }()
+	select {
+	case code := <-done:
+		if code != 1 || !strings.Contains(errOut.String(), "rejected TELEGRAM_TOKEN") {
+			t.Errorf("exit %d, stderr %q; want 1 and a message naming TELEGRAM_TOKEN", code, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a rejected token did not stop the bot")
+	}
+	if strings.Contains(errOut.String(), "WRONG-token") {
+		t.Errorf("the token leaked into the error: %s", errOut.String())
+	}
+}
