@@ -72,6 +72,21 @@ func TestDefault(t *testing.T) {
 	if len(c.Control) == 0 {
 		t.Error("the default has no control probes: the offline guard would be off")
 	}
+	// The offline rules tell our own DNS and route failing from Meta
+	// failing only if every part of our path is checked: web and both DNS
+	// roles by two probes each, so that one site's or zone's bad day never
+	// fails a whole role.
+	roles := make(map[checks.Role]int)
+	for _, p := range c.Control {
+		if p.Role == "" {
+			t.Errorf("control probe %s has no explicit role", p.Name)
+		}
+		roles[p.ControlRole()]++
+	}
+	wantRoles := map[checks.Role]int{checks.RoleWeb: 2, checks.RolePublicDNS: 2, checks.RoleSystemDNS: 2, checks.RoleRoute: 1}
+	if diff := cmp.Diff(wantRoles, roles); diff != "" {
+		t.Errorf("control probes by role (-want +got):\n%s", diff)
+	}
 	for _, s := range c.Services {
 		t.Run(s.ID, func(t *testing.T) {
 			// Outages have left the home pages up: one kind of evidence is never enough.

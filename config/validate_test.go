@@ -239,6 +239,9 @@ schedule: hourly
 		"bot.yaml: control[1].timeout: 8s exceeds thresholds.round_timeout (5s)",
 		"bot.yaml: control[2].timeout: 8s exceeds thresholds.round_timeout (5s)",
 		"bot.yaml: control[3].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[4].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[5].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[6].timeout: 8s exceeds thresholds.round_timeout (5s)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse errors (-want +got):\n%s", diff)
