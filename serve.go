@@ -135,7 +135,8 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		log:     log.With("part", "evidence"),
 	}
 	if cfg.Official.URL != "" {
-		ev.official = checks.NewOfficial(checks.OfficialOptions{BaseURL: cfg.Official.URL, UserAgent: userAgent})
+		ev.official = checks.NewOfficial(checks.OfficialOptions{BaseURL: cfg.Official.URL, UserAgent: userAgent,
+			Logger: log.With("part", "official")})
 	}
 	w := &checks.Watcher{Observe: ev.observe, Store: db, Thresholds: cfg.Thresholds,
 		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher"),

@@ -264,13 +264,13 @@ func (m *Monitor) probe(ctx context.Context, spec ProbeSpec) Result {
 	if !ok {
 		// Config validation rejects unknown kinds; this keeps a mistake from
 		// looking like an outage.
-		return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.Target,
+		return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.DisplayTarget(),
 			Class: ClassHTTPUnexpected, Detail: fmt.Sprintf("no prober for kind %q", spec.Kind)}
 	}
 	host := webHost(spec)
 	if host != "" {
 		if until, why, ok := m.backingOff(host); ok {
-			return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.Target, Class: ClassHTTPBlocked,
+			return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.DisplayTarget(), Class: ClassHTTPBlocked,
 				Detail: "backing off until " + until.UTC().Format("15:04:05") + " UTC (" + why + ")"}
 		}
 	}
@@ -392,7 +392,7 @@ func notStarted(ctx context.Context, spec ProbeSpec) Result {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		why = "round canceled"
 	}
-	return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.Target,
+	return Result{Probe: spec.Name, Kind: spec.Kind, Target: spec.DisplayTarget(),
 		Class: class, Detail: "not started: " + why}
 }
 

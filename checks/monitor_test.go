@@ -285,7 +285,7 @@ func localCatalog(t testing.TB, n int) ([]Service, []ProbeSpec) {
 	host := strings.TrimPrefix(site.URL, "http://")
 	probes := []ProbeSpec{
 		{Name: "web", Kind: "http", Target: site.URL + "/ok", BodyContains: "hello"},
-		{Name: "graph", Kind: "http", Target: site.URL + "/graph", Status: []int{400},
+		{Name: "graph", Kind: "http", Target: site.URL + "/graph", Status: []StatusRange{{400, 400}},
 			JSON: map[string]string{"error.type": "OAuthException", "error.code": "2500"}},
 		{Name: "dns", Kind: "dns", Target: "up.example", Resolver: dnsSrv.addr},
 		{Name: "tcp", Kind: "tcp", Target: host},

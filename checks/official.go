@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -89,6 +90,10 @@ type OfficialStatus struct {
 	Detail string        // latest open outage post description, trimmed to 200 chars, if any
 	Since  time.Time     // time of that status/post, if given
 	Err    string        // why Level is unknown, when it is (e.g. "HTML instead of JSON", "HTTP 503", "timeout")
+	// Unlisted is set when orgs.json was read and does not list Org: the
+	// configured id is wrong, or Meta retired the product. Level is then
+	// unknown, and Err names the ids the page does list.
+	Unlisted bool
 }
 
 // OfficialOptions configures an Official client. Zero fields take defaults.
@@ -97,6 +102,7 @@ type OfficialOptions struct {
 	HTTPClient *http.Client // default: a client with a 10 s timeout
 	MaxBytes   int64        // body limit, default 2 MiB
 	UserAgent  string       // default the probes' User-Agent
+	Logger     *slog.Logger // warns of orgs the page does not list; default discards
 }
 
 const (
@@ -116,6 +122,10 @@ type Official struct {
 	client    *http.Client
 	maxBytes  int64
 	userAgent string
+	log       *slog.Logger
+
+	mu     sync.Mutex
+	warned map[string]bool // orgs already reported as unlisted
 }
 
 // NewOfficial returns a client for Meta's status page.
@@ -128,11 +138,17 @@ func NewOfficial(o OfficialOptions) *Official {
 	if maxBytes <= 0 {
 		maxBytes = defaultOfficialMaxBytes
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Official{
 		base:      strings.TrimRight(cmp.Or(o.BaseURL, defaultOfficialBaseURL), "/"),
 		client:    client,
 		maxBytes:  maxBytes,
 		userAgent: cmp.Or(o.UserAgent, defaultUserAgent),
+		log:       log,
+		warned:    make(map[string]bool),
 	}
 }
 
@@ -141,12 +157,21 @@ func NewOfficial(o OfficialOptions) *Official {
 // order). Every failure yields OfficialUnknown with Err set; Fetch itself
 // never fails. ctx bounds the whole fetch.
 //
+// An org that orgs.json does not list is Unlisted, and logged at warn level
+// the first time: a wrong id would otherwise stay "no information" forever
+// without anyone noticing.
+//
 // The outages files only add to what orgs.json says: an outage can make a
 // level worse and supplies Detail, but failing to fetch one leaves the level
 // orgs.json gave.
 func (o *Official) Fetch(ctx context.Context, orgs []string) []OfficialStatus {
 	var listed []officialOrg
-	if err := o.getJSON(ctx, "/data/orgs.json", &listed); err != nil {
+	err := o.getJSON(ctx, "/data/orgs.json", &listed)
+	if err == nil && len(listed) == 0 {
+		// A page that lists nothing is broken; it says nothing about ids.
+		err = errors.New("no orgs listed")
+	}
+	if err != nil {
 		reason := failureText(ctx, err)
 		out := make([]OfficialStatus, len(orgs))
 		for i, id := range orgs {
@@ -171,7 +196,7 @@ func (o *Official) Fetch(ctx context.Context, orgs []string) []OfficialStatus {
 		}
 		org, ok := byID[id]
 		if !ok {
-			judged[id] = &OfficialStatus{Org: id, Err: "not listed"}
+			judged[id] = o.unlisted(id, listed)
 			continue
 		}
 		st := &OfficialStatus{Org: id, Name: org.Name}
@@ -198,6 +223,25 @@ func (o *Official) Fetch(ctx context.Context, orgs []string) []OfficialStatus {
 		out[i] = *judged[id]
 	}
 	return out
+}
+
+// unlisted is the status of an org that orgs.json does not list. It warns
+// of it, once per org, naming the ids the page does list, so that the
+// operator can correct the configuration.
+func (o *Official) unlisted(id string, listed []officialOrg) *OfficialStatus {
+	ids := make([]string, len(listed))
+	for i, org := range listed {
+		ids[i] = org.ID
+	}
+	o.mu.Lock()
+	first := !o.warned[id]
+	o.warned[id] = true
+	o.mu.Unlock()
+	if first {
+		o.log.Warn("Meta's status page does not list this org: fix or remove it in the services' official: lists",
+			"org", id, "listed", ids)
+	}
+	return &OfficialStatus{Org: id, Unlisted: true, Err: clip("not listed; the page lists " + strings.Join(ids, ", "))}
 }
 
 // getJSON fetches base+path into v. Its errors are short reasons meant for

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -156,7 +157,8 @@ func TestOfficialFetch(t *testing.T) {
 			orgs: serveFixture(t, "orgs-incident.json"),
 			ask:  append([]string{"instagram"}, append(allOrgs, "whatsapp-business-api")...),
 			want: []OfficialStatus{
-				{Org: "instagram", Err: "not listed"},
+				{Org: "instagram", Unlisted: true,
+					Err: "not listed; the page lists whatsapp-business-api, graph-api, facebook-login, messenger, ads-manager, marketing-api, fbs"},
 				{
 					Org: "whatsapp-business-api", Name: "WhatsApp Business API", Level: OfficialMajor, Text: "Major outage",
 					Detail: "We are aware of an issue that prevents messages sent through the Cloud API from being delivered to WhatsApp users. " +
@@ -233,7 +235,7 @@ func TestOfficialFetch(t *testing.T) {
 			name:  "empty list",
 			orgs:  serveJSON(`[]`),
 			ask:   []string{"whatsapp-business-api"},
-			want:  []OfficialStatus{{Org: "whatsapp-business-api", Err: "not listed"}},
+			want:  []OfficialStatus{{Org: "whatsapp-business-api", Err: "no orgs listed"}},
 			paths: []string{orgsPath},
 		},
 	}
@@ -253,6 +255,41 @@ func TestOfficialFetch(t *testing.T) {
 				t.Errorf("requests mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestOfficialWarnsOfUnlistedOrgs checks that an org id the status page
+// does not list costs one warning per org, naming the ids it does list,
+// however often it is fetched.
+func TestOfficialWarnsOfUnlistedOrgs(t *testing.T) {
+	site := newMetastatusSite(t, serveJSON(`[{"id": "graph-api", "services": [{"status": "No known issues"}]}, {"id": "ig-messenger"}]`), nil)
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	o := NewOfficial(OfficialOptions{BaseURL: site.URL, HTTPClient: site.Client(), Logger: log})
+	for range 3 {
+		got := o.Fetch(t.Context(), []string{"facebook-login", "graph-api", "instagram", "facebook-login"})
+		var unlisted []string
+		for _, st := range got {
+			if st.Unlisted {
+				unlisted = append(unlisted, st.Org)
+			}
+		}
+		if diff := cmp.Diff([]string{"facebook-login", "instagram", "facebook-login"}, unlisted); diff != "" {
+			t.Errorf("unlisted orgs (-want +got):\n%s", diff)
+		}
+	}
+	const msg = `level=WARN msg="Meta's status page does not list this org: fix or remove it in the services' official: lists"`
+	want := msg + " org=facebook-login listed=\"[graph-api ig-messenger]\"\n" +
+		msg + " org=instagram listed=\"[graph-api ig-messenger]\"\n"
+	if diff := cmp.Diff(want, logged.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }
 

@@ -74,31 +74,55 @@ func NewProbers(o ProberOptions) map[string]Prober {
 	web := newHTTPCheck(client, cmp.Or(o.UserAgent, defaultUserAgent))
 	names := newDNSCheck(o.Resolver, resolvConfPath, cmp.Or(o.AuthoritativePort, 53), dialer)
 	return map[string]Prober{
-		kindHTTP:      timed(web.run),
+		kindHTTP:      timed(oneTarget(web.run)),
 		kindDNS:       timed(names.run),
-		kindTCP:       timed(tcpCheck(dialer)),
-		kindTLS:       timed(tlsCheck(dialer, o.RootCAs)),
-		kindWebSocket: timed(web.websocket),
+		kindTCP:       timed(anyOf(oneTarget(tcpCheck(dialer)))),
+		kindTLS:       timed(anyOf(oneTarget(tlsCheck(dialer, o.RootCAs)))),
+		kindWebSocket: timed(oneTarget(web.websocket)),
 	}
 }
 
-// check is the body of a prober: how the probe ended, and a short detail for
-// people. start is when the probe began, for details like "timeout after 10s".
-type check func(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string)
+// check is the body of a prober. start is when the probe began, for
+// details like "timeout after 10s".
+type check func(ctx context.Context, spec ProbeSpec, start time.Time) outcome
+
+// outcome is how a check ended.
+type outcome struct {
+	class  Class
+	detail string // for people
+	// failing and latency are those of a probe of several targets or
+	// resolvers, one of which answered: the ones that failed, and how long
+	// the first good answer took (zero: as long as the check).
+	failing []string
+	latency time.Duration
+}
+
+// targetCheck probes spec.Target alone and says how that ended in a class
+// and a detail.
+type targetCheck func(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string)
+
+// oneTarget makes a check of a targetCheck.
+func oneTarget(f targetCheck) check {
+	return func(ctx context.Context, spec ProbeSpec, start time.Time) outcome {
+		class, detail := f(ctx, spec, start)
+		return outcome{class: class, detail: detail}
+	}
+}
 
 // timed turns a check into a Prober, so that every kind measures latency and
 // labels its result the same way.
 func timed(c check) Prober {
 	return func(ctx context.Context, spec ProbeSpec) Result {
 		start := time.Now()
-		class, detail := c(ctx, spec, start)
+		o := c(ctx, spec, start)
 		return Result{
 			Probe:   spec.Name,
 			Kind:    spec.Kind,
-			Target:  spec.Target,
-			Class:   class,
-			Latency: time.Since(start),
-			Detail:  detail,
+			Target:  spec.DisplayTarget(),
+			Class:   o.class,
+			Latency: cmp.Or(o.latency, time.Since(start)),
+			Detail:  o.detail,
+			Failing: o.failing,
 		}
 	}
 }

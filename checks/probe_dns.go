@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,31 +56,25 @@ type nameServer struct {
 	addr, label string
 }
 
-// answer is how one server answered: a class, and what happened for people
-// ("SERVFAIL", "2 answers", "timeout after 8s").
-type answer struct {
-	class  Class
-	what   string
-	server string // label of the server
-}
-
-func (a answer) String() string { return a.what + " from " + a.server }
-
-func (c *dnsCheck) run(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string) {
+// run asks the spec's resolver, or each of its resolvers at once, or the
+// name servers of the target's zone, and judges their answers together with
+// verdict. Failing names resolvers only: the zone's name servers are found,
+// not configured, and an operator could do nothing about one of them.
+func (c *dnsCheck) run(ctx context.Context, spec ProbeSpec, start time.Time) outcome {
 	record := strings.ToUpper(spec.Record)
 	if record == "" {
 		record = "A"
 	}
 	qtype, ok := dns.StringToType[record]
 	if !ok {
-		return ClassDNSServFail, clip(fmt.Sprintf("unknown record type %q", spec.Record))
+		return outcome{class: ClassDNSServFail, detail: clip(fmt.Sprintf("unknown record type %q", spec.Record))}
 	}
 	resolvers := spec.Resolvers
 	if len(resolvers) == 0 {
 		server := spec.Resolver
 		if server == "" {
 			if c.resolverErr != nil {
-				return ClassDNSServFail, clip("no DNS resolver: " + c.resolverErr.Error())
+				return outcome{class: ClassDNSServFail, detail: clip("no DNS resolver: " + c.resolverErr.Error())}
 			}
 			server = c.resolver
 		}
@@ -93,14 +86,18 @@ func (c *dnsCheck) run(ctx context.Context, spec ProbeSpec, start time.Time) (Cl
 		var class Class
 		var detail string
 		if servers, class, detail = c.zoneServers(ctx, spec.Target, resolvers[0], start); servers == nil {
-			return class, clip(detail)
+			return outcome{class: class, detail: clip(detail)}
 		}
 	} else {
 		for _, r := range resolvers {
 			servers = append(servers, nameServer{addr: r, label: r})
 		}
 	}
-	return verdict(c.askAll(ctx, question(spec.Target, qtype, recurse), servers, spec.MinAnswers, start))
+	o := verdict(c.askAll(ctx, question(spec.Target, qtype, recurse), servers, spec.MinAnswers, start), fromServers)
+	if spec.Authoritative {
+		o.failing = nil
+	}
+	return o
 }
 
 // question is a query for name's records of type qtype; recurse asks the
@@ -122,7 +119,10 @@ func (c *dnsCheck) askAll(ctx context.Context, q *dns.Msg, servers []nameServer,
 		// Packing a message writes to it, so every query needs its own.
 		q := q.Copy()
 		q.Id = dns.Id()
-		wg.Go(func() { answers[i] = c.ask(ctx, q, s, minAnswers, start) })
+		wg.Go(func() {
+			answers[i] = c.ask(ctx, q, s, minAnswers, start)
+			answers[i].took = time.Since(start)
+		})
 	}
 	wg.Wait()
 	// Servers that never answered all waited for the same deadline: one
@@ -142,11 +142,11 @@ func (c *dnsCheck) ask(ctx context.Context, q *dns.Msg, s nameServer, minAnswers
 	r, err := c.query(ctx, q, s.addr)
 	if err != nil {
 		class, what := queryFailure(ctx, err, start)
-		return answer{class, what, s.label}
+		return answer{class: class, what: what, from: s.label}
 	}
 	if r.Rcode != dns.RcodeSuccess {
 		class, what := rcodeFailure(r.Rcode)
-		return answer{class, what, s.label}
+		return answer{class: class, what: what, from: s.label}
 	}
 	qtype := q.Question[0].Qtype
 	n := 0
@@ -163,57 +163,9 @@ func (c *dnsCheck) ask(ctx context.Context, q *dns.Msg, s nameServer, minAnswers
 		if want > 1 {
 			what += fmt.Sprintf(", want %d", want)
 		}
-		return answer{ClassDNSServFail, what, s.label}
+		return answer{class: ClassDNSServFail, what: what, from: s.label}
 	}
-	return answer{ClassOK, what, s.label}
-}
-
-// verdict combines the answers of servers asked the same question. Each is
-// a separate way to the truth, so one good answer is enough; when every one
-// failed, the most common failure (the first to reach that count, among
-// equals) names the class.
-func verdict(answers []answer) (Class, string) {
-	var good []answer
-	counts := make(map[Class]int)
-	worst := answers[0].class
-	for _, a := range answers {
-		if a.class == ClassOK {
-			good = append(good, a)
-			continue
-		}
-		counts[a.class]++
-		if counts[a.class] > counts[worst] {
-			worst = a.class
-		}
-	}
-	switch {
-	case len(good) == len(answers):
-		return ClassOK, good[0].String()
-	case len(good) > 0:
-		return ClassOK, clip(fmt.Sprintf("%s (%d of %d failed)", good[0], len(answers)-len(good), len(answers)))
-	}
-	return worst, clip(grouped(answers))
-}
-
-// grouped lists answers with the servers that gave the same one together,
-// "SERVFAIL from a, b; timeout after 8s from c", so that four name servers
-// timing out fit in one short detail.
-func grouped(answers []answer) string {
-	var whats []string
-	servers := make(map[string][]string)
-	for _, a := range answers {
-		if _, ok := servers[a.what]; !ok {
-			whats = append(whats, a.what)
-		}
-		if !slices.Contains(servers[a.what], a.server) {
-			servers[a.what] = append(servers[a.what], a.server)
-		}
-	}
-	parts := make([]string, len(whats))
-	for i, w := range whats {
-		parts[i] = w + " from " + strings.Join(servers[w], ", ")
-	}
-	return strings.Join(parts, "; ")
+	return answer{class: ClassOK, what: what, from: s.label}
 }
 
 // zoneServers finds the name servers of the zone holding name: it asks

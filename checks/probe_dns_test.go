@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -150,12 +151,13 @@ func TestDNSResolvers(t *testing.T) {
 		min       int  // spec.MinAnswers
 		short     bool // some resolver is expected to time out
 		class     Class
-		detail    string // regular expression
+		detail    string   // regular expression
+		failing   []string // Result.Failing
 	}{
 		{name: "all answer", resolvers: []string{srv.addr, srv2.addr}, target: "up.example",
 			class: ClassOK, detail: "1 answer from " + q(srv.addr)},
 		{name: "one of three answers", resolvers: []string{silent, closed, srv2.addr}, target: "up.example", short: true,
-			class: ClassOK, detail: "1 answer from " + q(srv2.addr) + q(" (2 of 3 failed)")},
+			class: ClassOK, detail: "1 answer from " + q(srv2.addr) + q(" (2 of 3 failed)"), failing: []string{silent, closed}},
 		{name: "all fail alike", resolvers: []string{srv.addr, srv2.addr}, target: "broken.example",
 			class: ClassDNSServFail, detail: "SERVFAIL from " + q(srv.addr+", "+srv2.addr)},
 		{name: "name missing everywhere", resolvers: []string{srv.addr, srv2.addr}, target: "nx.example",
@@ -179,7 +181,11 @@ func TestDNSResolvers(t *testing.T) {
 			if tt.short {
 				timeout = shortTimeout
 			}
-			checkResult(t, runProbe(t, probers, spec, timeout), tt.class, tt.detail)
+			r := runProbe(t, probers, spec, timeout)
+			checkResult(t, r, tt.class, tt.detail)
+			if !slices.Equal(r.Failing, tt.failing) {
+				t.Errorf("Failing = %q, want %q", r.Failing, tt.failing)
+			}
 		})
 	}
 }
@@ -190,6 +196,8 @@ func TestDNSResolvers(t *testing.T) {
 //	noglue.test.  NS ns.noglue.test. without glue; ns.noglue.test. A 127.0.0.1
 //	noaddr.test.  NS ns.noaddr.test., a name without an address
 //	broken.test.  SERVFAIL
+//	split.test.   NS ns1.split.test. (127.0.0.1) and ns2.split.test. (127.0.0.2,
+//	              where no server listens)
 //
 // Other names under zone.test. exist but hold no NS records; anything else
 // is NXDOMAIN.
@@ -211,6 +219,10 @@ func zoneResolver(w dns.ResponseWriter, q *dns.Msg) {
 	case question.Qtype == dns.TypeNS && name == "zone.test.":
 		ns(name, "ns1.zone.test.", "ns2.zone.test.")
 		m.Extra = append(m.Extra, a("ns1.zone.test."), a("ns2.zone.test."))
+	case question.Qtype == dns.TypeNS && name == "split.test.":
+		ns(name, "ns1.split.test.", "ns2.split.test.")
+		m.Extra = append(m.Extra, a("ns1.split.test."),
+			&dns.A{Hdr: hdr("ns2.split.test.", dns.TypeA), A: net.IPv4(127, 0, 0, 2)})
 	case question.Qtype == dns.TypeNS && name == "noglue.test.":
 		ns(name, "ns.noglue.test.")
 	case question.Qtype == dns.TypeNS && name == "noaddr.test.":
@@ -242,7 +254,7 @@ func (s *zoneServer) answer(w dns.ResponseWriter, q *dns.Msg) {
 	m.Authoritative = true
 	question := q.Question[0]
 	switch question.Name {
-	case "zone.test.", "www.zone.test.", "noglue.test.":
+	case "zone.test.", "www.zone.test.", "noglue.test.", "split.test.":
 		m.Answer = append(m.Answer, &dns.A{
 			Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
 			A:   net.IPv4(192, 0, 2, 10),
@@ -272,6 +284,9 @@ func TestDNSAuthoritative(t *testing.T) {
 		{name: "zone apex", target: "zone.test", class: ClassOK, detail: "1 answer from ns1.zone.test"},
 		{name: "below the apex", target: "www.zone.test", class: ClassOK, detail: "1 answer from ns1.zone.test"},
 		{name: "no glue", target: "noglue.test", class: ClassOK, detail: "1 answer from ns.noglue.test"},
+		// The failing name server is not named in Failing: it was found,
+		// not configured.
+		{name: "one name server of two", target: "split.test", class: ClassOK, detail: "1 answer from ns1.split.test " + q("(1 of 2 failed)")},
 		{name: "first of the resolvers", target: "zone.test", resolvers: []string{resolver, silent},
 			class: ClassOK, detail: "1 answer from ns1.zone.test"},
 		{name: "name missing from the zone", target: "missing.zone.test",
@@ -295,7 +310,11 @@ func TestDNSAuthoritative(t *testing.T) {
 			if tt.short {
 				timeout = shortTimeout
 			}
-			checkResult(t, runProbe(t, probers, spec, timeout), tt.class, tt.detail)
+			r := runProbe(t, probers, spec, timeout)
+			checkResult(t, r, tt.class, tt.detail)
+			if r.Failing != nil {
+				t.Errorf("Failing = %q, want none for name servers", r.Failing)
+			}
 		})
 	}
 	if n := zone.recursive.Load(); n > 0 {
@@ -315,43 +334,4 @@ func port(t testing.TB, addr string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func TestDNSVerdict(t *testing.T) {
-	ok := func(server string) answer { return answer{ClassOK, "1 answer", server} }
-	fail := func(class Class, what, server string) answer { return answer{class, what, server} }
-	tests := []struct {
-		name    string
-		answers []answer
-		class   Class
-		detail  string
-	}{
-		{"one good", []answer{ok("a")}, ClassOK, "1 answer from a"},
-		{"one bad", []answer{fail(ClassDNSNXDomain, "NXDOMAIN", "a")}, ClassDNSNXDomain, "NXDOMAIN from a"},
-		{"first good named", []answer{fail(ClassDNSServFail, "SERVFAIL", "a"), ok("b"), ok("c")}, ClassOK, "1 answer from b (1 of 3 failed)"},
-		{"majority", []answer{
-			fail(ClassDNSServFail, "SERVFAIL", "a"),
-			fail(ClassDNSTimeout, "timeout after 8s", "b"),
-			fail(ClassDNSTimeout, "timeout after 8s", "c"),
-		}, ClassDNSTimeout, "SERVFAIL from a; timeout after 8s from b, c"},
-		{"first to the top count among equals", []answer{
-			fail(ClassDNSServFail, "SERVFAIL", "a"),
-			fail(ClassDNSTimeout, "timeout after 8s", "b"),
-			fail(ClassDNSTimeout, "timeout after 8s", "c"),
-			fail(ClassDNSServFail, "REFUSED", "d"),
-		}, ClassDNSTimeout, "SERVFAIL from a; timeout after 8s from b, c; REFUSED from d"},
-		{"one server named once", []answer{
-			fail(ClassDNSTimeout, "timeout after 8s", "a.ns"),
-			fail(ClassDNSTimeout, "timeout after 8s", "a.ns"),
-			fail(ClassDNSTimeout, "timeout after 8s", "b.ns"),
-		}, ClassDNSTimeout, "timeout after 8s from a.ns, b.ns"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			class, detail := verdict(tt.answers)
-			if class != tt.class || detail != tt.detail {
-				t.Errorf("verdict = %s %q, want %s %q", class, detail, tt.class, tt.detail)
-			}
-		})
-	}
 }

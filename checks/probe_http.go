@@ -122,12 +122,13 @@ func (h *httpCheck) newRequest(ctx context.Context, method, target string, heade
 	return req, nil
 }
 
-// accepted reports whether code is one of want, or a 2xx when want is empty.
-func accepted(code int, want []int) bool {
+// accepted reports whether code lies in one of want, or is a 2xx when want
+// is empty.
+func accepted(code int, want []StatusRange) bool {
 	if len(want) == 0 {
 		return code >= 200 && code <= 299
 	}
-	return slices.Contains(want, code)
+	return slices.ContainsFunc(want, func(r StatusRange) bool { return r.Contains(code) })
 }
 
 // statusFailure classifies a status the spec does not accept.
@@ -171,7 +172,8 @@ func loginWall(path string) bool {
 }
 
 // matchBody checks the body against the spec's expectations; on a mismatch
-// it says what was wrong. limit is how much of the body was read at most.
+// it says what was wrong. A JSON path expected to hold AnyJSONValue must
+// only exist. limit is how much of the body was read at most.
 func matchBody(body []byte, limit int64, spec ProbeSpec) (string, bool) {
 	if spec.BodyContains != "" && !bytes.Contains(body, []byte(spec.BodyContains)) {
 		return clip(fmt.Sprintf("body lacks %q", spec.BodyContains)), false
@@ -192,8 +194,11 @@ func matchBody(body []byte, limit int64, spec ProbeSpec) (string, bool) {
 		want := spec.JSON[path]
 		got, ok := jsonAt(doc, path)
 		switch {
+		case !ok && want == AnyJSONValue:
+			return clip(fmt.Sprintf("JSON %s missing", path)), false
 		case !ok:
 			return clip(fmt.Sprintf("JSON %s missing, want %q", path, want)), false
+		case want == AnyJSONValue:
 		case got != want:
 			return clip(fmt.Sprintf("JSON %s = %q, want %q", path, got, want)), false
 		}

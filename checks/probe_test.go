@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -216,12 +217,16 @@ func resolvingDialer(addr string) *net.Dialer {
 }
 
 // hangingDialer is a dialer whose connects never finish until the test ends,
-// like a SYN sent to a black hole.
-func hangingDialer(t testing.TB) *net.Dialer {
+// like a SYN sent to a black hole: connects to any address, or only to the
+// addresses (ip:port) given.
+func hangingDialer(t testing.TB, only ...string) *net.Dialer {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	return &net.Dialer{
-		ControlContext: func(ctx context.Context, _, _ string, _ syscall.RawConn) error {
+		ControlContext: func(ctx context.Context, _, address string, _ syscall.RawConn) error {
+			if len(only) > 0 && !slices.Contains(only, address) {
+				return nil
+			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -281,7 +286,7 @@ func TestReportThrottle(t *testing.T) {
 	}{
 		{"http 429", ProbeSpec{Kind: "http", Target: "http://" + host + "/429"}, []string{"30"}},
 		{"http 403", ProbeSpec{Kind: "http", Target: "http://" + host + "/403"}, []string{""}},
-		{"http 403 accepted", ProbeSpec{Kind: "http", Target: "http://" + host + "/403", Status: []int{403}}, none},
+		{"http 403 accepted", ProbeSpec{Kind: "http", Target: "http://" + host + "/403", Status: []StatusRange{{403, 403}}}, none},
 		{"http 503", ProbeSpec{Kind: "http", Target: "http://" + host + "/503"}, none},
 		{"http login wall", ProbeSpec{Kind: "http", Target: "http://" + host + "/login"}, none},
 		{"websocket 429", ProbeSpec{Kind: "websocket", Target: "ws://" + host + "/429"}, []string{"30"}},

@@ -15,7 +15,7 @@ import (
 // else the target's host. Meta's chat edges (edge-chat.facebook.com) speak
 // TLS before anything else, so a finished handshake shows them serving
 // where a bare connect would only show a load balancer listening.
-func tlsCheck(d *net.Dialer, roots *x509.CertPool) check {
+func tlsCheck(d *net.Dialer, roots *x509.CertPool) targetCheck {
 	return func(ctx context.Context, spec ProbeSpec, start time.Time) (Class, string) {
 		host, _, err := net.SplitHostPort(spec.Target)
 		if err != nil {

@@ -2,6 +2,9 @@ package checks
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -26,16 +29,25 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // ProbeSpec describes one probe. Kind selects the prober; the fields of the
 // other kinds must be empty.
 type ProbeSpec struct {
-	Name    string   `yaml:"name"`
-	Kind    string   `yaml:"kind"`   // http, dns, tcp, tls or websocket
-	Target  string   `yaml:"target"` // URL (http), DNS name (dns), host:port (tcp, tls), ws:// or wss:// URL (websocket)
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"` // http, dns, tcp, tls or websocket
+	// Role says what a control probe checks of this machine's own path;
+	// empty means RoleWeb. Service probes have none.
+	Role   Role   `yaml:"role,omitempty"`
+	Target string `yaml:"target,omitempty"` // URL (http), DNS name (dns), host:port (tcp, tls), ws:// or wss:// URL (websocket)
+	// Targets are several host:port (tcp, tls) tried at once instead of
+	// Target: the probe answers when any one of them does, as clients
+	// that pick either port do. Result.Failing names those that failed.
+	Targets []string `yaml:"targets,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty"`
 
 	// http
-	Method          string            `yaml:"method,omitempty"`           // default GET
-	Status          []int             `yaml:"status,omitempty"`           // accepted codes; default 200-299
-	BodyContains    string            `yaml:"body_contains,omitempty"`    // substring the body must contain
-	JSON            map[string]string `yaml:"json,omitempty"`             // dotted path -> expected value, e.g. error.type: OAuthException
+	Method       string        `yaml:"method,omitempty"`        // default GET
+	Status       []StatusRange `yaml:"status,omitempty"`        // accepted codes and ranges; default 200-299
+	BodyContains string        `yaml:"body_contains,omitempty"` // substring the body must contain
+	// JSON maps dotted paths to expected values, e.g. error.type:
+	// OAuthException; the value AnyJSONValue asks only that the path exist.
+	JSON            map[string]string `yaml:"json,omitempty"`
 	MaxBytes        int64             `yaml:"max_bytes,omitempty"`        // body read limit; default 64 KiB
 	FollowRedirects bool              `yaml:"follow_redirects,omitempty"` // default: a redirect is the answer
 	Headers         map[string]string `yaml:"headers,omitempty"`          // http and websocket (Origin, for one)
@@ -54,6 +66,105 @@ type ProbeSpec struct {
 
 	// tls
 	ServerName string `yaml:"server_name,omitempty"` // SNI and the name the certificate must have; default the target's host
+}
+
+// AnyJSONValue, as the expected value of a ProbeSpec.JSON path, means that
+// the path must exist, whatever its value: Meta's API errors keep their
+// shape when their type or code changes.
+const AnyJSONValue = "*"
+
+// DisplayTarget is what the probe asks, for people: Target, or Targets
+// joined with ", ".
+func (s ProbeSpec) DisplayTarget() string {
+	if len(s.Targets) > 0 {
+		return strings.Join(s.Targets, ", ")
+	}
+	return s.Target
+}
+
+// ControlRole is the role of a control probe: Role, or RoleWeb when it has
+// none, as control probes written before roles existed do.
+func (s ProbeSpec) ControlRole() Role {
+	if s.Role == "" {
+		return RoleWeb
+	}
+	return s.Role
+}
+
+// Role is what a control probe checks of the path from this machine to the
+// world, so that a failure of our own DNS or route is not read as Meta's.
+type Role string
+
+// Control probe roles.
+const (
+	// RoleWeb probes reach big non-Meta sites over HTTP.
+	RoleWeb Role = "web"
+	// RolePublicDNS probes ask public resolvers directly.
+	RolePublicDNS Role = "public_dns"
+	// RoleSystemDNS probes ask this machine's own resolver, the one the
+	// probes of Meta's names use.
+	RoleSystemDNS Role = "system_dns"
+	// RoleRoute probes reach a non-Meta host over general transit rather
+	// than through the direct peering of Google or Cloudflare.
+	RoleRoute Role = "route"
+)
+
+// StatusRange is a span of HTTP status codes, Low to High inclusive. YAML
+// writes a single code as a number (301) and a span as "200-499".
+type StatusRange struct {
+	Low, High int
+}
+
+// Contains reports whether code lies in the range.
+func (r StatusRange) Contains(code int) bool { return r.Low <= code && code <= r.High }
+
+// String is the range as YAML writes it: "301" or "200-499".
+func (r StatusRange) String() string {
+	if r.Low == r.High {
+		return strconv.Itoa(r.Low)
+	}
+	return strconv.Itoa(r.Low) + "-" + strconv.Itoa(r.High)
+}
+
+// MarshalYAML writes a single code as a number, so that files written before
+// ranges existed print back as they were.
+func (r StatusRange) MarshalYAML() (any, error) {
+	if r.Low == r.High {
+		return r.Low, nil
+	}
+	return r.String(), nil
+}
+
+// statusRangeText is a range written as text: "200-499", spaces allowed
+// around the dash.
+var statusRangeText = regexp.MustCompile(`^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$`)
+
+// UnmarshalYAML reads a code (301, or "301") or a range ("200-499") and
+// names the line on error. Whether the codes are real HTTP statuses is for
+// validation to say.
+func (r *StatusRange) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: invalid HTTP status (want a code such as 200 or a range such as 200-499)", n.Line)
+	}
+	var code int
+	if n.Decode(&code) == nil {
+		*r = StatusRange{code, code}
+		return nil
+	}
+	// A quoted code, '307', is a string to YAML.
+	if code, err := strconv.Atoi(strings.TrimSpace(n.Value)); err == nil {
+		*r = StatusRange{code, code}
+		return nil
+	}
+	m := statusRangeText.FindStringSubmatch(n.Value)
+	if m == nil {
+		return fmt.Errorf("line %d: invalid HTTP status %q (want a code such as 200 or a range such as 200-499)", n.Line, n.Value)
+	}
+	// The pattern admits at most nine digits, which every int holds.
+	low, _ := strconv.Atoi(m[1])
+	high, _ := strconv.Atoi(m[2])
+	*r = StatusRange{low, high}
+	return nil
 }
 
 // Service is one watched product.

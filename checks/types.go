@@ -40,11 +40,18 @@ func (c Class) Hard() bool {
 // Result is the outcome of one probe run.
 type Result struct {
 	Probe   string        // probe name, unique within its service
-	Kind    string        // http, dns, tcp
-	Target  string        // what was probed, for humans
+	Kind    string        // http, dns, tcp, tls or websocket
+	Target  string        // what was probed, for humans: ProbeSpec.DisplayTarget
 	Class   Class         // how it ended
 	Latency time.Duration // time until the answer or the failure
 	Detail  string        // short human explanation, e.g. "HTTP 503" or "SERVFAIL from 1.1.1.1:53"
+	// Failing names, in spec order, the targets (tcp, tls) or resolvers
+	// (dns) of an any-of probe that failed while another answered, so
+	// that the probe as a whole is ok. One failing round after round is
+	// one this machine cannot reach (outbound port 5222 blocked, say), not
+	// an outage. Empty when all answered, and when the probe failed as a
+	// whole: then Class says how.
+	Failing []string `json:",omitempty"`
 }
 
 // State is a service's externally visible condition.

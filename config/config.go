@@ -176,6 +176,7 @@ func normalizeProbes(ps []checks.ProbeSpec) []checks.ProbeSpec {
 		p.JSON = emptyMapToNil(p.JSON)
 		p.Headers = emptyMapToNil(p.Headers)
 		p.Resolvers = emptyToNil(p.Resolvers)
+		p.Targets = emptyToNil(p.Targets)
 	}
 	return emptyToNil(ps)
 }

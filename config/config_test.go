@@ -72,6 +72,21 @@ func TestDefault(t *testing.T) {
 	if len(c.Control) == 0 {
 		t.Error("the default has no control probes: the offline guard would be off")
 	}
+	// The offline rules tell our own DNS and route failing from Meta
+	// failing only if every part of our path is checked: web and both DNS
+	// roles by two probes each, so that one site's or zone's bad day never
+	// fails a whole role.
+	roles := make(map[checks.Role]int)
+	for _, p := range c.Control {
+		if p.Role == "" {
+			t.Errorf("control probe %s has no explicit role", p.Name)
+		}
+		roles[p.ControlRole()]++
+	}
+	wantRoles := map[checks.Role]int{checks.RoleWeb: 2, checks.RolePublicDNS: 2, checks.RoleSystemDNS: 2, checks.RoleRoute: 1}
+	if diff := cmp.Diff(wantRoles, roles); diff != "" {
+		t.Errorf("control probes by role (-want +got):\n%s", diff)
+	}
 	for _, s := range c.Services {
 		t.Run(s.ID, func(t *testing.T) {
 			// Outages have left the home pages up: one kind of evidence is never enough.
@@ -92,7 +107,7 @@ func TestDefault(t *testing.T) {
 func TestDefaultIsFresh(t *testing.T) {
 	a := Default()
 	a.Services[0].Probes[0].Name = "changed"
-	a.Control[0].Status[0] = 599
+	a.Control[0].Status[0] = checks.StatusRange{Low: 599, High: 599}
 	if diff := cmp.Diff(Default(), a); diff == "" {
 		t.Fatal("changing one Default() changed the next one")
 	}
@@ -103,7 +118,9 @@ func TestYAMLRoundTrip(t *testing.T) {
 schedule: "0 * * * *"
 thresholds: {down_after: 3, up_after: 4, recheck: 1m30s, round_timeout: 50s}
 limits: {global_per_second: 500, chat_per_second: 0.5, group_per_minute: 10, paid_broadcast: true}
-control: []
+control:
+  - {name: own_dns, kind: dns, role: system_dns, target: example.com}
+  - {name: transit, kind: tcp, role: route, targets: ['192.0.2.1:443', 'www.example.net:443']}
 services:
   - id: svc_1
     name: "Service: one"
@@ -129,6 +146,15 @@ services:
         kind: tcp
         target: 192.0.2.1:443
         timeout: 1.5s
+      - name: ports
+        kind: tls
+        targets: [chat.example.com:5222, chat.example.com:443]
+        server_name: example.com
+      - name: media
+        kind: http
+        target: https://media.example.com/
+        status: [200-428, 430-499, 503]
+        json: {error.code: "*"}
 `)
 	for _, tc := range []struct {
 		name string
@@ -150,6 +176,58 @@ services:
 				t.Errorf("Parse(YAML()) differs (-want +got):\n%s\n%s", diff, out)
 			}
 		})
+	}
+}
+
+// TestProbeSchema checks how the probe fields added after the first
+// release read and print: status codes and ranges, any-of targets and
+// control roles. Files written before them must print back as they were.
+func TestProbeSchema(t *testing.T) {
+	c := mustParse(t, `
+control:
+  - {name: a, kind: dns, role: public_dns, target: example.com, resolver: '192.0.2.53:53'}
+  - {name: b, kind: http, target: 'https://example.com/', status: [204]}
+services:
+  - id: x
+    name: X
+    probes:
+      - {name: old, kind: http, target: 'https://x/', status: [200, 301, 302]}
+      - {name: ranges, kind: http, target: 'https://x/', status: [200-299, '307', ' 400 - 404 ', 404-404]}
+      - {name: present, kind: http, target: 'https://x/', json: {error.code: '*'}}
+      - {name: chat, kind: tcp, targets: ['x:5222', 'x:443']}
+`)
+	codes := func(rs ...checks.StatusRange) []checks.StatusRange { return rs }
+	r := func(low, high int) checks.StatusRange { return checks.StatusRange{Low: low, High: high} }
+	want := []checks.ProbeSpec{
+		{Name: "old", Kind: "http", Target: "https://x/", Status: codes(r(200, 200), r(301, 301), r(302, 302))},
+		{Name: "ranges", Kind: "http", Target: "https://x/", Status: codes(r(200, 299), r(307, 307), r(400, 404), r(404, 404))},
+		{Name: "present", Kind: "http", Target: "https://x/", JSON: map[string]string{"error.code": checks.AnyJSONValue}},
+		{Name: "chat", Kind: "tcp", Targets: []string{"x:5222", "x:443"}},
+	}
+	if diff := cmp.Diff(want, c.Services[0].Probes); diff != "" {
+		t.Errorf("probes (-want +got):\n%s", diff)
+	}
+	if got := []checks.Role{c.Control[0].ControlRole(), c.Control[1].ControlRole()}; !cmp.Equal(got, []checks.Role{checks.RolePublicDNS, checks.RoleWeb}) {
+		t.Errorf("control roles = %v, want public_dns and web (the default)", got)
+	}
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"    role: public_dns\n",
+		"    status: [204]\n",
+		"        status: [200, 301, 302]\n",
+		"        status: [200-299, 307, 400-404, 404]\n",
+		"          error.code: '*'\n",
+		"        targets: ['x:5222', 'x:443']\n",
+	} {
+		if !strings.Contains(string(out), line) {
+			t.Errorf("YAML() lacks %q:\n%s", line, out)
+		}
+	}
+	if strings.Contains(string(out), "role: web") {
+		t.Errorf("YAML() gave a role to a control probe that had none:\n%s", out)
 	}
 }
 
@@ -250,7 +328,7 @@ func TestDecodeErrors(t *testing.T) {
 			name: "unknown key in a probe",
 			yaml: "control:\n  - name: a\n    kind: dns\n    target: example.com\n    resolvr: 1.1.1.1:53\n",
 			want: []place{{5, "control[0].resolvr"}},
-			msgs: []string{"unknown key (want one of name, kind, target, timeout, method,"},
+			msgs: []string{"unknown key (want one of name, kind, role, target, targets, timeout, method,"},
 		},
 		{
 			name: "every unknown key, in file order",
@@ -268,7 +346,7 @@ func TestDecodeErrors(t *testing.T) {
 			name: "wrong type in a block list",
 			yaml: "control:\n  - name: a\n    kind: http\n    target: https://example.com/\n    status:\n      - 200\n      - ok\n",
 			want: []place{{7, "control[0].status[1]"}},
-			msgs: []string{"cannot unmarshal"},
+			msgs: []string{`invalid HTTP status "ok" (want a code such as 200 or a range such as 200-499)`},
 		},
 		{
 			name: "bad duration",

@@ -87,7 +87,7 @@ func (c Config) problems() []*Error {
 		r.add("reports.ratio", "must be a positive number, got %v", c.Reports.Ratio)
 	}
 	roundTimeout := time.Duration(c.Thresholds.RoundTimeout)
-	r.probes("control", c.Control, roundTimeout)
+	r.probes("control", c.Control, roundTimeout, true)
 	r.services(c.Services, roundTimeout)
 	return r
 }
@@ -163,7 +163,7 @@ func (r *report) services(ss []checks.Service, roundTimeout time.Duration) {
 				r.add(fmt.Sprintf("%s.official[%d]", key, j), "invalid metastatus org id %q (e.g. whatsapp-business-api)", org)
 			}
 		}
-		r.probes(key+".probes", s.Probes, roundTimeout)
+		r.probes(key+".probes", s.Probes, roundTimeout, false)
 	}
 }
 
@@ -181,7 +181,9 @@ func (r *report) claim(owner map[string]string, key, name, id string) {
 	owner[lower] = id
 }
 
-func (r *report) probes(key string, ps []checks.ProbeSpec, roundTimeout time.Duration) {
+// probes checks a list of probes; control says whether they are the
+// control probes, which alone may have a role.
+func (r *report) probes(key string, ps []checks.ProbeSpec, roundTimeout time.Duration, control bool) {
 	seen := make(map[string]bool, len(ps))
 	for i, p := range ps {
 		pkey := fmt.Sprintf("%s[%d]", key, i)
@@ -193,6 +195,9 @@ func (r *report) probes(key string, ps []checks.ProbeSpec, roundTimeout time.Dur
 		}
 		seen[p.Name] = true
 		r.probe(pkey, p, roundTimeout)
+		if p.Role != "" {
+			r.role(pkey, p, control)
+		}
 	}
 }
 
@@ -211,9 +216,11 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		r.add(key+".kind", "unknown probe kind %q (want http, dns, tcp, tls or websocket)", p.Kind)
 	}
 	switch {
-	case p.Target == "":
+	case p.Target == "" && len(p.Targets) == 0:
 		r.add(key+".target", "a target is required")
-	case checkTarget != nil:
+	case p.Target != "" && len(p.Targets) > 0:
+		r.add(key+".targets", "set target or targets, not both")
+	case p.Target != "" && checkTarget != nil:
 		if err := checkTarget(p.Target); err != nil {
 			r.add(key+".target", "invalid %s target %q: %v", p.Kind, p.Target, err)
 		}
@@ -229,6 +236,7 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		return
 	}
 	http, dns, tls, web := []string{"http"}, []string{"dns"}, []string{"tls"}, []string{"http", "websocket"}
+	connect := []string{"tcp", "tls"}
 	for _, f := range []struct {
 		name  string
 		kinds []string
@@ -247,6 +255,7 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		{"resolvers", dns, len(p.Resolvers) > 0},
 		{"authoritative", dns, p.Authoritative},
 		{"server_name", tls, p.ServerName != ""},
+		{"targets", connect, len(p.Targets) > 0},
 	} {
 		if f.set && !slices.Contains(f.kinds, p.Kind) {
 			r.add(key+"."+f.name, "applies to %s probes only, this one is %s", strings.Join(f.kinds, " and "), p.Kind)
@@ -254,9 +263,15 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 	}
 	switch p.Kind {
 	case "http":
-		for j, code := range p.Status {
-			if code < 100 || code > 599 {
-				r.add(fmt.Sprintf("%s.status[%d]", key, j), "invalid HTTP status %d (want 100-599)", code)
+		for j, sr := range p.Status {
+			skey := fmt.Sprintf("%s.status[%d]", key, j)
+			switch {
+			case sr.Low == sr.High && (sr.Low < 100 || sr.Low > 599):
+				r.add(skey, "invalid HTTP status %d (want 100-599)", sr.Low)
+			case sr.Low < 100 || sr.High > 599:
+				r.add(skey, "invalid HTTP status range %s (want codes within 100-599)", sr)
+			case sr.Low > sr.High:
+				r.add(skey, "invalid HTTP status range %s (write the lower code first)", sr)
 			}
 		}
 		if p.MaxBytes < 0 {
@@ -271,16 +286,7 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 				r.add(key+".resolvers", "set resolver or resolvers, not both")
 			}
 		}
-		seen := make(map[string]bool, len(p.Resolvers))
-		for j, res := range p.Resolvers {
-			rkey := fmt.Sprintf("%s.resolvers[%d]", key, j)
-			if err := checkHostPort(res); err != nil {
-				r.add(rkey, "invalid resolver %q: %v", res, err)
-			} else if seen[res] {
-				r.add(rkey, "duplicate resolver %q", res)
-			}
-			seen[res] = true
-		}
+		r.hostPorts(key+".resolvers", "resolver", p.Resolvers)
 		switch p.Record {
 		case "", "A", "AAAA", "NS", "CNAME", "TXT":
 		default:
@@ -289,12 +295,58 @@ func (r *report) probe(key string, p checks.ProbeSpec, roundTimeout time.Duratio
 		if p.MinAnswers < 0 {
 			r.add(key+".min_answers", "must not be negative, got %d", p.MinAnswers)
 		}
-	case "tls":
+	case "tcp", "tls":
+		r.hostPorts(key+".targets", "target", p.Targets)
 		if p.ServerName != "" {
 			if err := checkDNSName(p.ServerName); err != nil {
 				r.add(key+".server_name", "invalid server name %q: %v", p.ServerName, err)
 			}
 		}
+	}
+}
+
+// hostPorts checks a list of distinct host:port addresses at key, each a
+// what (resolver, target).
+func (r *report) hostPorts(key, what string, list []string) {
+	seen := make(map[string]bool, len(list))
+	for j, addr := range list {
+		akey := fmt.Sprintf("%s[%d]", key, j)
+		if err := checkHostPort(addr); err != nil {
+			r.add(akey, "invalid %s %q: %v", what, addr, err)
+		} else if seen[addr] {
+			r.add(akey, "duplicate %s %q", what, addr)
+		}
+		seen[addr] = true
+	}
+}
+
+// role checks the role of probe p, which only control probes may have, and
+// that p can check what its role says: the offline rules trust it to.
+func (r *report) role(key string, p checks.ProbeSpec, control bool) {
+	key += ".role"
+	if !control {
+		r.add(key, "applies to control probes only")
+		return
+	}
+	resolver := p.Resolver != "" || len(p.Resolvers) > 0
+	switch p.Role {
+	case checks.RoleWeb:
+		// Any kind: control probes written before roles existed are web
+		// probes, whatever they are.
+	case checks.RolePublicDNS:
+		if p.Kind != "dns" || !resolver || p.Authoritative {
+			r.add(key, "public_dns wants a dns probe that names its resolver or resolvers, not authoritative")
+		}
+	case checks.RoleSystemDNS:
+		if p.Kind != "dns" || resolver || p.Authoritative {
+			r.add(key, "system_dns wants a dns probe without resolver, resolvers or authoritative: it asks this machine's own resolver")
+		}
+	case checks.RoleRoute:
+		if p.Kind == "dns" {
+			r.add(key, "route wants a probe that connects to a host (tcp, tls, http or websocket), not dns")
+		}
+	default:
+		r.add(key, "unknown role %q (want web, public_dns, system_dns or route)", p.Role)
 	}
 }
 

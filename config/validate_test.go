@@ -137,6 +137,51 @@ func TestValidationRules(t *testing.T) {
 		{"websocket target without host", probeDoc("name: p", "kind: websocket", "target: 'wss:///ws/chat'"), &want{7, "services[0].probes[0].target", "no host"}},
 		{"http target wss", probeDoc("name: p", "kind: http", "target: wss://web.whatsapp.com/ws/chat"), &want{7, "services[0].probes[0].target", "want a URL beginning with http:// or https://"}},
 		{"status on websocket", probeDoc("name: p", "kind: websocket", "target: wss://x/", "status: [101]"), &want{8, "services[0].probes[0].status", "applies to http probes only, this one is websocket"}},
+		// any-of targets
+		{"tcp targets", probeDoc("name: p", "kind: tcp", "targets: [g.whatsapp.net:5222, 'g.whatsapp.net:443', '[2001:db8::1]:5222']"), nil},
+		{"tls targets with a server name", probeDoc("name: p", "kind: tls", "targets: ['192.0.2.1:443', '192.0.2.2:443']", "server_name: edge-chat.facebook.com"), nil},
+		{"target and targets", probeDoc("name: p", "kind: tcp", "target: x:1", "targets: [x:2]"), &want{8, "services[0].probes[0].targets", "set target or targets, not both"}},
+		{"targets empty", probeDoc("name: p", "kind: tcp", "targets: []"), &want{5, "services[0].probes[0].target", "target is required"}},
+		{"targets entry without port", probeDoc("name: p", "kind: tcp", "targets:", "  - x:1", "  - x"), &want{9, "services[0].probes[0].targets[1]", `invalid target "x": want host:port`}},
+		{"targets entry a URL", probeDoc("name: p", "kind: tls", "targets: ['https://x/']"), &want{7, "services[0].probes[0].targets[0]", "not a URL"}},
+		{"targets repeated", probeDoc("name: p", "kind: tcp", "targets: [x:1, y:1, x:1]"), &want{7, "services[0].probes[0].targets[2]", `duplicate target "x:1"`}},
+		{"targets on http", probeDoc("name: p", "kind: http", "targets: ['x:443']"), &want{7, "services[0].probes[0].targets", "applies to tcp and tls probes only, this one is http"}},
+		{"targets on dns", probeDoc("name: p", "kind: dns", "targets: ['x:53']"), &want{7, "services[0].probes[0].targets", "applies to tcp and tls probes only, this one is dns"}},
+
+		// status ranges
+		{"status range", probeDoc("name: p", "kind: http", "target: https://x/", "status: [200-499]"), nil},
+		{"status codes and ranges", probeDoc("name: p", "kind: http", "target: https://x/", "status: [200, 301-303, '307', ' 400 - 404 ']"), nil},
+		{"status range of one code", probeDoc("name: p", "kind: http", "target: https://x/", "status: [404-404]"), nil},
+		{"status range below 100", probeDoc("name: p", "kind: http", "target: https://x/", "status: [200, 99-200]"), &want{8, "services[0].probes[0].status[1]", "invalid HTTP status range 99-200 (want codes within 100-599)"}},
+		{"status range above 599", probeDoc("name: p", "kind: http", "target: https://x/", "status:", "  - 500-600"), &want{9, "services[0].probes[0].status[0]", "invalid HTTP status range 500-600"}},
+		{"status range backwards", probeDoc("name: p", "kind: http", "target: https://x/", "status: [499-200]"), &want{8, "services[0].probes[0].status[0]", "invalid HTTP status range 499-200 (write the lower code first)"}},
+		// Decoding errors in a flow list name the list, whose line it is.
+		{"status class shorthand", probeDoc("name: p", "kind: http", "target: https://x/", "status: [2xx]"), &want{8, "services[0].probes[0].status", `invalid HTTP status "2xx" (want a code such as 200 or a range such as 200-499)`}},
+		{"status open range", probeDoc("name: p", "kind: http", "target: https://x/", "status: [200-]"), &want{8, "services[0].probes[0].status", `invalid HTTP status "200-"`}},
+		{"status not a scalar", probeDoc("name: p", "kind: http", "target: https://x/", "status: [[200, 299]]"), &want{8, "services[0].probes[0].status", "invalid HTTP status (want a code"}},
+		{"status range on dns", probeDoc("name: p", "kind: dns", "target: x", "status: [200-299]"), &want{8, "services[0].probes[0].status", "applies to http probes only"}},
+		{"json any value", probeDoc("name: p", "kind: http", "target: https://x/", "json: {error.code: '*'}"), nil},
+
+		// control probe roles
+		{"role on a service probe", probeDoc("name: p", "kind: tcp", "target: x:1", "role: route"), &want{8, "services[0].probes[0].role", "applies to control probes only"}},
+		{"control roles", "control:\n" +
+			"  - {name: a, kind: http, role: web, target: 'https://x/'}\n" +
+			"  - {name: b, kind: dns, role: public_dns, target: x, resolver: '192.0.2.1:53'}\n" +
+			"  - {name: c, kind: dns, role: public_dns, target: x, resolvers: ['192.0.2.1:53', '192.0.2.2:53']}\n" +
+			"  - {name: d, kind: dns, role: system_dns, target: x}\n" +
+			"  - {name: e, kind: tcp, role: route, target: 'x:443'}\n" +
+			"  - {name: f, kind: tls, role: route, targets: ['x:443', 'y:443']}\n" +
+			// Written before roles existed: a web probe, whatever its kind.
+			"  - {name: g, kind: dns, target: x, resolver: '192.0.2.1:53'}\n", nil},
+		{"role unknown", "control:\n  - name: a\n    kind: dns\n    target: x\n    role: dns\n", &want{5, "control[0].role", `unknown role "dns" (want web, public_dns, system_dns or route)`}},
+		{"public_dns without a resolver", "control:\n  - name: a\n    kind: dns\n    role: public_dns\n    target: x\n", &want{4, "control[0].role", "public_dns wants a dns probe that names its resolver"}},
+		{"public_dns on http", "control:\n  - name: a\n    kind: http\n    role: public_dns\n    target: https://x/\n", &want{4, "control[0].role", "public_dns wants a dns probe"}},
+		{"public_dns authoritative", "control:\n  - {name: a, kind: dns, role: public_dns, target: x, resolver: '192.0.2.1:53', authoritative: true}\n", &want{2, "control[0].role", "not authoritative"}},
+		{"system_dns with a resolver", "control:\n  - name: a\n    kind: dns\n    role: system_dns\n    target: x\n    resolver: 1.1.1.1:53\n", &want{4, "control[0].role", "system_dns wants a dns probe without resolver"}},
+		{"system_dns authoritative", "control:\n  - name: a\n    kind: dns\n    role: system_dns\n    target: x\n    authoritative: true\n", &want{4, "control[0].role", "system_dns wants a dns probe without resolver, resolvers or authoritative"}},
+		{"system_dns on tcp", "control:\n  - name: a\n    kind: tcp\n    role: system_dns\n    target: 'x:53'\n", &want{4, "control[0].role", "system_dns wants a dns probe"}},
+		{"route on dns", "control:\n  - name: a\n    kind: dns\n    role: route\n    target: x\n", &want{4, "control[0].role", "route wants a probe that connects to a host"}},
+
 		{"timeout negative", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: -1s"), &want{8, "services[0].probes[0].timeout", "must not be negative"}},
 		{"timeout beyond the round", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: 26s"), &want{8, "services[0].probes[0].timeout", "exceeds thresholds.round_timeout (25s)"}},
 		{"timeout equal to the round", probeDoc("name: p", "kind: tcp", "target: x:1", "timeout: 25s"), nil},
@@ -194,6 +239,9 @@ schedule: hourly
 		"bot.yaml: control[1].timeout: 8s exceeds thresholds.round_timeout (5s)",
 		"bot.yaml: control[2].timeout: 8s exceeds thresholds.round_timeout (5s)",
 		"bot.yaml: control[3].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[4].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[5].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[6].timeout: 8s exceeds thresholds.round_timeout (5s)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse errors (-want +got):\n%s", diff)
