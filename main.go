@@ -186,9 +186,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // over each trace file and prints how it did. It returns 0 when every trace
 // meets its targets, 1 when one does not, and 2 when a trace cannot be read.
 func replayTraces(ctx context.Context, cfg config.Config, files []string, verbose bool, stdout, stderr io.Writer, level slog.Level) int {
-	// The watcher logs each transition at info level, which stdout already
-	// shows; only its warnings are worth stderr.
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: max(level, slog.LevelWarn)}))
+	// The watcher logs each transition at info level and each operator
+	// warning at warn level, which stdout already shows; only its errors
+	// are worth stderr.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: max(level, slog.LevelError)}))
 	pass, err := replay.Files(ctx, files, replay.FromConfig(cfg, log), verbose, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "outagebot replay: %v\n", err)

@@ -55,6 +55,10 @@ type Monitor struct {
 	interval time.Duration
 	onResult func(service string, r Result)
 
+	// prints are the specs' fingerprints, by service id ("" for control
+	// probes) and probe name, computed once.
+	prints map[[2]string]string
+
 	mu       sync.Mutex
 	backoffs map[string]backoff // by host of http and websocket targets
 }
@@ -88,6 +92,15 @@ func NewMonitor(services []Service, control []ProbeSpec, o MonitorOptions) *Moni
 		interval: o.Interval,
 		onResult: o.OnResult,
 		backoffs: make(map[string]backoff),
+		prints:   make(map[[2]string]string),
+	}
+	for _, p := range control {
+		m.prints[[2]string{"", p.Name}] = SpecFingerprint(p)
+	}
+	for _, s := range services {
+		for _, p := range s.Probes {
+			m.prints[[2]string{s.ID, p.Name}] = SpecFingerprint(p)
+		}
 	}
 	if m.interval <= 0 {
 		m.interval = 30 * time.Second
@@ -117,7 +130,10 @@ func NewMonitor(services []Service, control []ProbeSpec, o MonitorOptions) *Moni
 // under its own timeout and under ctx.
 //
 // ControlOK in every Observation is true when there are no control probes
-// (the guard is disabled) or at least one control probe returned ClassOK.
+// (the guard is disabled) or at least one control probe returned ClassOK;
+// a Watcher judges it again with the roles of the control probes and what
+// it knows of them (see Vantage). Every observation holds the control
+// results too.
 // Observations come back in catalog order, Results within an observation in
 // spec order; control holds the control probes' results in spec order, for
 // `outagebot check` to show why the status is unknown.
@@ -135,8 +151,12 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 	// Control probes go first so that, under the concurrency bound, a
 	// round cut short still knows whether this machine is online.
 	specs := append([]ProbeSpec(nil), m.control...)
+	owners := make([]string, len(m.control), len(specs)) // service id of each spec
 	for _, s := range selected {
 		specs = append(specs, s.Probes...)
+		for range s.Probes {
+			owners = append(owners, s.ID)
+		}
 	}
 	var delays []time.Duration
 	if m.jitter > 0 {
@@ -146,6 +166,9 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 		}
 	}
 	results := m.run(ctx, specs, delays)
+	for i := range results {
+		m.stamp(&results[i], owners[i], specs[i])
+	}
 	at := m.now()
 
 	control = results[:len(m.control):len(m.control)]
@@ -159,7 +182,7 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 	obs = make([]Observation, len(selected))
 	for i, s := range selected {
 		n := len(s.Probes)
-		obs[i] = Observation{Service: s.ID, Results: rest[:n:n], ControlOK: controlOK, At: at}
+		obs[i] = Observation{Service: s.ID, Results: rest[:n:n], Control: control, ControlOK: controlOK, At: at}
 		for _, r := range obs[i].Results {
 			m.onResult(s.ID, r)
 			m.logFailure(s.ID, r)
@@ -171,7 +194,18 @@ func (m *Monitor) Round(ctx context.Context, services []string) (obs []Observati
 
 // Control runs only the control probes and returns their results in spec order.
 func (m *Monitor) Control(ctx context.Context) []Result {
-	return m.run(ctx, m.control, nil)
+	results := m.run(ctx, m.control, nil)
+	for i := range results {
+		m.stamp(&results[i], "", m.control[i])
+	}
+	return results
+}
+
+// stamp marks a result with what the detector needs to know of its spec.
+func (m *Monitor) stamp(r *Result, service string, spec ProbeSpec) {
+	r.Spec = m.prints[[2]string{service, spec.Name}]
+	r.Role = spec.Role
+	r.ViaPublicDNS = spec.Kind == kindDNS && !spec.Authoritative && (spec.Resolver != "" || len(spec.Resolvers) > 0)
 }
 
 // selectServices returns the services named by ids in catalog order, or all

@@ -12,9 +12,12 @@ import (
 var ReportKinds = []string{"login", "messages", "media", "app", "web"}
 
 // ReportBucketSize is the span of one ReportBucket. Buckets start at
-// multiples of it in UTC (…:00, …:05, …:10), so stores and ReportSpike agree
-// on which bucket a moment belongs to.
-const ReportBucketSize = 5 * time.Minute
+// multiples of it in UTC (…:00, …:01, …:02), so stores and ReportSpike agree
+// on which bucket a moment belongs to. A minute is fine enough to tell,
+// within a minute or two, that reports stopped coming. (Buckets of five
+// minutes, written by earlier versions, read as one-minute buckets at the
+// start of their five minutes: their counts, and so the baselines, hold.)
+const ReportBucketSize = time.Minute
 
 // baselinePeriod is the period of report baselines: people report more on a
 // Monday evening than on a Sunday night, every week.
@@ -25,6 +28,9 @@ type ReportBucket struct {
 	Start time.Time      // aligned to ReportBucketSize (UTC)
 	Count int            // distinct reporters counted in the bucket
 	Kinds map[string]int // login, messages, media, app, web, "" (unspecified) -> count
+	// Last is when the latest of them reported; zero when not known (the
+	// end of the bucket is assumed then).
+	Last time.Time
 }
 
 // ReportRule tunes when reports from people make a spike. Zero fields take
@@ -35,6 +41,10 @@ type ReportRule struct {
 	Ratio   float64  `yaml:"ratio"`    // Window count must be >= Ratio x baseline for Window
 	History Duration `yaml:"history"`  // how far back baselines look
 	PerUser Duration `yaml:"per_user"` // one counted report per person per service per this
+	// Significance is how unlikely the window's count must be, at the
+	// usual rate of reports for that hour, for a spike: the Poisson tail
+	// probability of that many or more.
+	Significance float64 `yaml:"significance"`
 }
 
 // DefaultReportRule is the rule for a small bot, whose baseline is near zero:
@@ -42,11 +52,12 @@ type ReportRule struct {
 // three times the usual count where people report all the time.
 func DefaultReportRule() ReportRule {
 	return ReportRule{
-		Window:  Duration(15 * time.Minute),
-		Floor:   5,
-		Ratio:   3,
-		History: Duration(4 * baselinePeriod),
-		PerUser: Duration(30 * time.Minute),
+		Window:       Duration(15 * time.Minute),
+		Floor:        5,
+		Ratio:        3,
+		History:      Duration(4 * baselinePeriod),
+		PerUser:      Duration(30 * time.Minute),
+		Significance: 1e-6,
 	}
 }
 
@@ -69,6 +80,9 @@ func (r ReportRule) WithDefaults() ReportRule {
 	if r.PerUser <= 0 {
 		r.PerUser = d.PerUser
 	}
+	if r.Significance <= 0 {
+		r.Significance = d.Significance
+	}
 	return r
 }
 
@@ -82,9 +96,15 @@ func (r ReportRule) Since(now time.Time) time.Time {
 
 // ReportSignal is what people's reports say about a service right now.
 type ReportSignal struct {
-	Count    int      // distinct reporters in the window
-	Baseline float64  // expected count for this window at this hour-of-week
-	Spike    bool     // Count >= Floor && Count >= Ratio*Baseline
+	Count    int     // distinct reporters in the window
+	Baseline float64 // expected count for this window at this hour (a cautious estimate)
+	// Spike says the count is unusual enough to be news: at least Floor,
+	// at least Ratio times the baseline, its Poisson tail probability at
+	// the baseline below Significance, and reports still coming.
+	Spike bool
+	// Elevated says a spike that began earlier may still be going on: the
+	// count is still unusual and reports are still coming.
+	Elevated bool
 	Top      string   // most reported kind ("" when none specified)
 	TopShare float64  // its share of the specified kinds, 0..1
 	Window   Duration // the span Count covers
@@ -93,86 +113,256 @@ type ReportSignal struct {
 // ReportSpike computes the report signal at now from buckets, given in any
 // order and for any range: those that start before r.Since(now) or after now
 // are ignored, and several buckets with the same Start add up. Zero fields of
-// r take their defaults.
-//
-// The window is the bucket of now and the ones before it, Window long in
-// all. Its baseline is the mean count per Window in the same hour-of-week
-// slot (Tuesday 16:00-17:00 for a Tuesday 16:16) in every past week the
-// history covers. Buckets exist only where someone reported, so the history
-// is taken to begin with the oldest bucket. While no past slot is covered,
-// less than a week in, the baseline is the mean count per Window over all the
-// history before the window, and 0 when there is none: then only the Floor
-// decides.
+// r take their defaults. It is ReportSignalAt with the baseline of
+// ReportBaseline.
 func ReportSpike(buckets []ReportBucket, now time.Time, r ReportRule) ReportSignal {
+	return ReportSignalAt(buckets, now, r, ReportBaseline(buckets, now, r))
+}
+
+// reportWindow returns the window of the signal at now: its length, and
+// the start of its first bucket. The window is the bucket of now and the
+// ones before it, Window long in all.
+func reportWindow(now time.Time, r ReportRule) (window time.Duration, from time.Time) {
+	n := max(1, int(math.Ceil(float64(r.Window)/float64(ReportBucketSize))))
+	window = time.Duration(n) * ReportBucketSize
+	return window, now.Truncate(ReportBucketSize).Add(-window + ReportBucketSize)
+}
+
+// BaselineKey names the moments that share one baseline: ReportBaseline
+// changes only when the hours the window touches do. Callers that keep a
+// baseline for a while (it reads weeks of history) key it with this.
+func BaselineKey(now time.Time, r ReportRule) [2]time.Time {
+	_, from := reportWindow(now, r.WithDefaults())
+	return [2]time.Time{from.Truncate(time.Hour), now.Truncate(time.Hour)}
+}
+
+// recentSpan is how far back the rate at which reports still come is
+// taken: long enough to hold a few reports of a small spike, short enough
+// to follow one that fades. holdSpan is how far back a spike that goes on
+// is counted: a trickle of reports says little in a quarter of an hour
+// and more in half an hour.
+const (
+	recentSpan = 5 * time.Minute
+	latestSpan = 2 * time.Minute
+	holdSpan   = 30 * time.Minute
+)
+
+// ReportSignalAt computes the report signal at now from the buckets of the
+// last hour (others are ignored) and the window's usual count, baseline.
+//
+// Reports come in episodes: people keep reporting while an outage lasts,
+// and an episode ends when the reports since some moment are ten thousand
+// times likelier at the usual rate than at the rate the spike had before
+// it: seconds after a flood of reports stops, a quarter of an hour after
+// a trickle. Only the current episode's reports count, so a spike that
+// stopped is no spike, however many reports the window still holds, and
+// one report after the silence does not bring it back.
+//
+// A spike is a count, in the window, of at least Floor, Ratio times the
+// baseline, and so unusual at the baseline that its Poisson tail
+// probability is below Significance. It lasts (Elevated) while the
+// episode, over up to half an hour, stays unusual at all (a tail below
+// 5 %, two reports or more).
+func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, baseline float64) ReportSignal {
+	r = r.WithDefaults()
+	window, from := reportWindow(now, r)
+	sig := ReportSignal{Window: Duration(window), Baseline: baseline}
+	holdFrom := now.Truncate(ReportBucketSize).Add(-holdSpan + ReportBucketSize)
+	var seen []ReportBucket // with reports, in the last hour, oldest first
+	for _, b := range buckets {
+		if b.Count <= 0 || b.Start.Before(holdFrom) || b.Start.After(now) {
+			continue
+		}
+		seen = append(seen, b)
+		if !b.Start.Before(from) {
+			sig.Count += b.Count
+		}
+	}
+	if sig.Count == 0 {
+		return sig
+	}
+	slices.SortFunc(seen, func(a, b ReportBucket) int { return a.Start.Compare(b.Start) })
+	// Walk back from now to the moment after which reports look like the
+	// usual trickle rather than the spike: the log-likelihood of the
+	// reports since then is higher by ln(10⁴) at the usual rate than at
+	// half the rate the spike had just before (the lowest over the window,
+	// the five and the two minutes before): reports that drop to half
+	// their rate at once, as they do when a fix reaches half the people,
+	// do not end it. A lone report in a long silence costs the silence a
+	// few minutes; a spike that only fades never ends this way.
+	usual := max(baseline, 0.1) / float64(window)
+	first, after := 0, 0
+	for i := len(seen) - 1; i >= 0; i-- {
+		last := seen[i].Last
+		if last.IsZero() || last.Before(seen[i].Start) {
+			last = seen[i].Start.Add(ReportBucketSize) // the cautious side
+		}
+		spike := math.Inf(1)
+		for _, span := range []time.Duration{window, recentSpan, latestSpan} {
+			spike = min(spike, float64(countSince(seen[:i+1], last.Add(-span)))/float64(span))
+		}
+		// The spike may have just dropped to a lower rate rather than
+		// ended: the test is against half its rate.
+		spike /= 2
+		if spike > usual {
+			evidence := (spike-usual)*float64(max(0, now.Sub(last))) - float64(after)*math.Log(spike/usual)
+			if evidence >= math.Log(1e4) {
+				first = i + 1
+				break
+			}
+		}
+		after += seen[i].Count
+	}
+	kinds := make(map[string]int)
+	inWindow, held := 0, 0
+	for _, b := range seen[first:] {
+		held += b.Count
+		if !b.Start.Before(from) {
+			inWindow += b.Count
+			for k, c := range b.Kinds {
+				kinds[k] += c
+			}
+		}
+	}
+	sig.Spike = inWindow >= r.Floor && float64(inWindow) >= r.Ratio*baseline && PoissonTail(inWindow, baseline) <= r.Significance
+	sig.Elevated = held >= 2 && PoissonTail(held, baseline*float64(holdSpan)/float64(window)) <= 0.05
+	sig.Top, sig.TopShare = topKind(kinds)
+	return sig
+}
+
+// ReportBaseline is the usual count of reports per window at now, from
+// buckets given in any order and for any range (those that start before
+// r.Since(now) count not).
+//
+// It is the usual count per Window for that time of day, in the past days
+// the history covers, or for that hour of the week in past weeks, whichever
+// is higher, each taken at the upper end of what its reports allow (about
+// two standard deviations up): a spike must stand out from the evening's
+// rhythm, not from the night's. Buckets exist only where someone reported,
+// so the history is taken to begin with the oldest bucket. Less than a day
+// in, the baseline is the mean over all the history before the window; with
+// none, it is 0 and only the Floor decides.
+func ReportBaseline(buckets []ReportBucket, now time.Time, r ReportRule) float64 {
 	r = r.WithDefaults()
 	since := r.Since(now)
-	n := max(1, int(math.Ceil(float64(r.Window)/float64(ReportBucketSize))))
-	window := time.Duration(n) * ReportBucketSize
-	from := now.Truncate(ReportBucketSize).Add(-window + ReportBucketSize)
-
-	var (
-		sig     ReportSignal
-		kinds   = make(map[string]int)
-		oldest  time.Time
-		inRange []ReportBucket
-	)
+	window, from := reportWindow(now, r)
+	var oldest time.Time
+	inRange := make([]ReportBucket, 0, len(buckets))
 	for _, b := range buckets {
-		if b.Start.Before(since) || b.Start.After(now) {
+		if b.Start.Before(since) || !b.Start.Before(from) {
 			continue
 		}
 		inRange = append(inRange, b)
 		if oldest.IsZero() || b.Start.Before(oldest) {
 			oldest = b.Start
 		}
-		if b.Start.Before(from) {
-			continue
-		}
-		sig.Count += b.Count
-		for k, c := range b.Kinds {
-			kinds[k] += c
-		}
 	}
-	sig.Window = Duration(window)
-	sig.Baseline = reportBaseline(inRange, now, since, oldest, from, window)
-	sig.Spike = sig.Count >= r.Floor && float64(sig.Count) >= r.Ratio*sig.Baseline
-	sig.Top, sig.TopShare = topKind(kinds)
-	return sig
+	return reportBaseline(inRange, now, since, oldest, from, window)
 }
 
-// reportBaseline is the expected count per window for the window starting
+// countSince adds up the reports of the buckets (oldest first) that start
+// at or after t.
+func countSince(buckets []ReportBucket, t time.Time) int {
+	n := 0
+	for i := len(buckets) - 1; i >= 0 && !buckets[i].Start.Before(t.Truncate(ReportBucketSize)); i-- {
+		n += buckets[i].Count
+	}
+	return n
+}
+
+// PoissonTail is the probability that a Poisson variable of mean mean is k
+// or more.
+func PoissonTail(k int, mean float64) float64 {
+	switch {
+	case k <= 0:
+		return 1
+	case mean <= 0:
+		return 0
+	}
+	// Summed from the k-th term up, which stays accurate however small the
+	// tail is (1 - CDF would not).
+	lg, _ := math.Lgamma(float64(k) + 1)
+	term := math.Exp(-mean + float64(k)*math.Log(mean) - lg)
+	sum := 0.0
+	for i := k; term > sum*1e-15 && i < k+100000; i++ {
+		sum += term
+		term *= mean / float64(i+1)
+	}
+	return min(1, sum)
+}
+
+// reportBaseline is the usual count per window for the window starting
 // at from, from the buckets in range, the oldest of which starts at oldest.
 func reportBaseline(buckets []ReportBucket, now, since, oldest, from time.Time, window time.Duration) float64 {
 	if len(buckets) == 0 {
 		return 0
 	}
-	// The hour-of-week slots of past weeks, newest first, kept while the
-	// history reaches back to their start.
-	var slots []time.Time
-	for start := now.Truncate(time.Hour).Add(-baselinePeriod); !start.Before(since) && !start.Before(oldest); start = start.Add(-baselinePeriod) {
-		slots = append(slots, start)
+	start := since
+	if oldest.After(start) {
+		start = oldest
 	}
-	if len(slots) > 0 {
-		total := 0
-		for _, b := range buckets {
-			for _, s := range slots {
-				if !b.Start.Before(s) && b.Start.Before(s.Add(time.Hour)) {
-					total += b.Count
-				}
+	// Every hour the window touches, in past days and in past weeks; the
+	// busiest of them sets the usual rate.
+	best, covered := 0.0, false
+	for hour := from.Truncate(time.Hour); !hour.After(now); hour = hour.Add(time.Hour) {
+		for _, period := range []time.Duration{24 * time.Hour, baselinePeriod} {
+			if rate, ok := slotRate(buckets, hour, period, start, from); ok {
+				best, covered = max(best, rate), true
 			}
 		}
-		return float64(total) / float64(len(slots)) * float64(window) / float64(time.Hour)
 	}
-	span := from.Sub(oldest)
-	if span <= 0 {
-		return 0
+	if !covered {
+		span := from.Sub(oldest)
+		if span <= 0 {
+			return 0
+		}
+		total := 0
+		for _, b := range buckets {
+			if b.Start.Before(from) {
+				total += b.Count
+			}
+		}
+		best = cautiousRate(total, span)
+	}
+	return best * float64(window)
+}
+
+// slotRate is the rate of reports, per nanosecond, in the hour starting
+// at hour in every past period (day or week) that the history from start
+// covers and that ends before the window at from, taken cautiously high.
+// ok is false when no past period is covered.
+func slotRate(buckets []ReportBucket, hour time.Time, period time.Duration, start, from time.Time) (float64, bool) {
+	slots := 0
+	for s := hour.Add(-period); !s.Before(start); s = s.Add(-period) {
+		slots++
+	}
+	if slots == 0 {
+		return 0, false
 	}
 	total := 0
 	for _, b := range buckets {
-		if b.Start.Before(from) {
+		if !b.Start.Before(from) || b.Start.Before(start) {
+			continue
+		}
+		// The past slot b may fall in is the one that starts a whole
+		// number of periods before hour, at or before b.
+		back := hour.Sub(b.Start)
+		k := (back + period - 1) / period
+		if k < 1 || k > time.Duration(slots) {
+			continue
+		}
+		if b.Start.Before(hour.Add(-k*period + time.Hour)) {
 			total += b.Count
 		}
 	}
-	return float64(total) * float64(window) / float64(span)
+	return cautiousRate(total, time.Duration(slots)*time.Hour), true
+}
+
+// cautiousRate is a rate of n events over span, taken about two standard
+// deviations high, so that a baseline learnt from little history errs
+// toward fewer alarms.
+func cautiousRate(n int, span time.Duration) float64 {
+	return (float64(n) + 2*math.Sqrt(float64(n)) + 1) / float64(span)
 }
 
 // topKind returns the most reported specified kind and its share of the

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"strconv"
 	"strings"
@@ -179,22 +180,71 @@ type Service struct {
 }
 
 // Thresholds tune Decide. Defaults live in the embedded catalog.
+//
+// Probe evidence is weighed as a sequential test: every check of a proven
+// probe adds to its score the log-likelihood ratio of "failing at
+// FailureRate" against "healthy, failing at its usual rate" (learned, never
+// below Noise), and the score never drops below zero (a CUSUM). DownAfter
+// and SingleAfter say where the bar is, in hard failures in a row of a
+// probe failing at the Noise rate: a probe that fails more often when all
+// is well needs more failures to reach it, and an intermittent failure
+// reaches it later than a steady one, whatever the failure class.
 type Thresholds struct {
-	// DownAfter is how many consecutive bad rounds (re-checks included)
-	// confirm a degraded or down state.
+	// DownAfter: two probes of a service that have each failed this many
+	// times in a row (or as strongly, counting the checks in between)
+	// confirm trouble.
 	DownAfter int `yaml:"down_after"`
-	// UpAfter is how many consecutive clean rounds confirm a recovery.
+	// SingleAfter: one probe alone confirms trouble (degraded) after this
+	// many.
+	SingleAfter int `yaml:"single_after"`
+	// UpAfter is the least number of clean checks in a row that confirms a
+	// recovery; after an intermittent failure more are needed (see
+	// FalseRecovery).
 	UpAfter int `yaml:"up_after"`
-	// Recheck is the delay before a service whose round disagreed with its
+	// Noise is the share of checks in which a healthy probe fails hard
+	// anyway, assumed until each probe's own share is learned and never
+	// assumed lower.
+	Noise float64 `yaml:"noise"`
+	// FailureRate is the least share of failing checks that is an outage.
+	FailureRate float64 `yaml:"failure_rate"`
+	// FalseRecovery is the chance, per run of clean checks, of announcing
+	// a recovery while the failure goes on: the rarer the failure was
+	// during the outage, the longer the clean run a recovery needs.
+	FalseRecovery float64 `yaml:"false_recovery"`
+	// ProveAfter is how many expected answers in a row a probe must give,
+	// after it is added or its spec changes, before it counts as evidence:
+	// a target this machine cannot reach must never raise an alarm.
+	ProveAfter int `yaml:"prove_after"`
+	// WarnAfter is how long a probe may stay unproven, or a target of a
+	// probe with several stay unreached, before the operator is warned.
+	WarnAfter Duration `yaml:"warn_after"`
+	// OddFor is how long a proven probe may keep answering, but not as
+	// expected (an unexpected status or body), before the operator is
+	// warned that Meta changed something. It never alerts users.
+	OddFor Duration `yaml:"odd_for"`
+	// Recheck is the delay before a service whose checks disagree with its
 	// announced state is probed again, instead of waiting a whole interval.
 	Recheck Duration `yaml:"recheck"`
 	// RoundTimeout bounds a whole round, re-checks included.
 	RoundTimeout Duration `yaml:"round_timeout"`
-	// WeakFor is how long weak evidence (one probe of several failing, or
-	// reports from people alone, or Meta's own "minor" alone) must last
-	// before it is announced; strong evidence needs only DownAfter rounds.
+	// WeakFor is how long weak evidence (people's reports alone, or Meta's
+	// own "minor" alone) must last before it is announced.
 	WeakFor Duration `yaml:"weak_for"`
-	// GroupWindow is how close together several services must fail, with
-	// the same failure class, to be one Meta-wide incident.
+	// GroupWindow is how close together several services must go bad to
+	// be one Meta-wide incident.
 	GroupWindow Duration `yaml:"group_window"`
+}
+
+// SpecFingerprint identifies what a probe checks: two specs with the same
+// fingerprint probe the same thing the same way. It is taken from the YAML
+// form, whose optional keys are left out when empty, so that a new option
+// in a later version does not make every probe prove itself again.
+func SpecFingerprint(p ProbeSpec) string {
+	b, err := yaml.Marshal(p)
+	if err != nil {
+		return "" // a ProbeSpec always marshals
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36)
 }

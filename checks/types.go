@@ -52,6 +52,16 @@ type Result struct {
 	// an outage. Empty when all answered, and when the probe failed as a
 	// whole: then Class says how.
 	Failing []string `json:",omitempty"`
+
+	// Spec is the fingerprint of the probe's spec (SpecFingerprint): trust
+	// earned by a probe is lost when its spec changes.
+	Spec string `json:"-"`
+	// Role is a control probe's role; empty for service probes.
+	Role Role `json:"-"`
+	// ViaPublicDNS is set for dns probes that ask public resolvers by
+	// address: when those resolvers cannot be reached from here, the
+	// probe says nothing about Meta.
+	ViaPublicDNS bool `json:"-"`
 }
 
 // State is a service's externally visible condition.
@@ -74,22 +84,32 @@ const (
 type Observation struct {
 	Service string
 	Results []Result
-	// ControlOK is false when every control probe failed: this machine looks
-	// offline and the results say nothing about Meta.
+	// Control holds the control probes' results of the same round, the
+	// same slice for every service; the Watcher judges the vantage point
+	// from them.
+	Control []Result
+	// ControlOK is false when this machine looks offline: the results say
+	// nothing about Meta. The Monitor sets it when every control probe
+	// failed; the Watcher decides it again with the rules of Vantage
+	// before anything is decided.
 	ControlOK bool
-	At        time.Time
+	// PublicDNSDown says that the public resolvers cannot be reached from
+	// here: probes that ask them (Result.ViaPublicDNS) tell nothing.
+	PublicDNSDown bool
+	// At is the wall-clock time of the observation, for people; Clock the
+	// detector's monotonic clock (see Watcher), for every duration the
+	// detector measures, so that a jump of the wall clock changes nothing.
+	At    time.Time
+	Clock time.Duration
 	// Official is Meta's own word on the products mapped to this service.
 	Official []OfficialStatus
 	// Reports is what people report about this service.
 	Reports ReportSignal
-	// Corroborated is set by the Watcher when a probe of this service failed
-	// the same way (same probe name, same class) for several services in
-	// the same round: Meta-wide outages look like that, noise does not.
-	Corroborated bool
 }
 
 // Status is a service's persisted detector state. It survives restarts so that
-// a restart never announces anything again.
+// a restart never announces anything again, and a probe that has proven
+// itself stays proven.
 type Status struct {
 	Service string `json:"service"`
 	// State is what /status shows, including Unknown.
@@ -98,32 +118,51 @@ type Status struct {
 	// Operational, Degraded or Down. Transitions are changes of Announced.
 	Announced State     `json:"announced"`
 	Since     time.Time `json:"since"` // when State began
-	// Streak counts consecutive rounds whose verdict differs from Announced
-	// (Pending is that verdict); it resets when a round agrees with Announced.
-	Pending State `json:"pending,omitempty"`
-	Streak  int   `json:"streak,omitempty"`
-	// Strong says whether the last round's trouble was strong evidence;
-	// StreakStart is when the pending streak began. Weak evidence must last
-	// Thresholds.WeakFor before it is announced.
-	Strong       bool      `json:"strong,omitempty"`
-	StrongStreak int       `json:"strong_streak,omitempty"` // strong rounds at the end of the streak
-	StreakStart  time.Time `json:"streak_start,omitzero"`
-	// Basis is the kinds of evidence the announced trouble rests on, and
-	// Recovered when trouble that probes or Meta confirmed last ended.
-	Basis     Kinds     `json:"basis,omitempty"`
-	Recovered time.Time `json:"recovered,omitzero"`
-	// Evidence is the failing results of the last round (empty when clean);
-	// Official and Reports the other kinds of evidence of that round.
+	// Pending is a verdict that differs from Announced and is waiting to be
+	// confirmed, Streak the checks in a row that gave it, and StreakAt the
+	// detector clock when the first of them ran.
+	Pending  State         `json:"pending,omitempty"`
+	Streak   int           `json:"streak,omitempty"`
+	StreakAt time.Duration `json:"streak_at,omitempty"`
+	// Probes is what the detector knows of each probe, by name.
+	Probes map[string]*ProbeTrack `json:"probes,omitempty"`
+	// Flagged are the probes whose failure carried the announced trouble;
+	// Clean counts the checks in a row in which all of them answered since
+	// the last failure, and Checks and Bad the checks since the trouble was
+	// announced and those in which one of them failed: how intermittent
+	// the failure was decides how much clean evidence a recovery needs.
+	Flagged []string `json:"flagged,omitempty"`
+	Clean   int      `json:"clean,omitempty"`
+	Checks  int      `json:"checks,omitempty"`
+	Bad     int      `json:"bad,omitempty"`
+	// Hot says that people's reports made a spike at the last check: a
+	// spike ends only when the reports are no longer unusual at all, not
+	// as soon as they fall below the bar that started it.
+	Hot bool `json:"hot,omitempty"`
+	// Basis is the kinds of evidence the announced trouble rests on.
+	// RecoveredAt is the detector clock when trouble last ended: people's
+	// reports of it linger for a while.
+	Basis       Kinds         `json:"basis,omitempty"`
+	RecoveredAt time.Duration `json:"recovered_at,omitempty"`
+	// Evidence is the results of the probes failing now (proven ones
+	// only); Official and Reports the other kinds of evidence of the last
+	// check.
 	Evidence []Result     `json:"evidence,omitempty"`
 	Official string       `json:"official,omitempty"`
 	Reports  ReportSignal `json:"reports,omitzero"`
 	// Class is the dominant failure class since the announced state went
-	// bad, and BadSince when that was: services failing together with the
-	// same class are one Meta-wide incident.
-	Class    Class     `json:"class,omitempty"`
-	BadSince time.Time `json:"bad_since,omitzero"`
-	// LastCheck is when the service was last probed.
-	LastCheck time.Time `json:"last_check"`
+	// bad, BadSince when that was (wall clock, for people) and BadAt (the
+	// detector clock): services failing together are one Meta-wide
+	// incident. Group is the service leading the Meta-wide incident this
+	// one belongs to, "" when it is alone.
+	Class    Class         `json:"class,omitempty"`
+	BadSince time.Time     `json:"bad_since,omitzero"`
+	BadAt    time.Duration `json:"bad_at,omitempty"`
+	Group    string        `json:"group,omitempty"`
+	// LastCheck is when the service was last probed; Clock the detector
+	// clock then.
+	LastCheck time.Time     `json:"last_check"`
+	Clock     time.Duration `json:"clock,omitempty"`
 }
 
 // Transition is a change of a service's announced state, the only thing that
@@ -139,6 +178,8 @@ type Transition struct {
 	// GroupWith names a service whose open incident this one joins: several
 	// services failing together are one Meta-wide incident.
 	GroupWith string
+	// Clock is the detector clock at the transition (see Observation).
+	Clock time.Duration
 }
 
 // Incident is one episode of a service not being operational, from the first

@@ -1,8 +1,12 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
 	"time"
 )
 
@@ -14,18 +18,30 @@ type StateStore interface {
 	Commit(statuses []Status, transitions []Transition, channel bool) error
 }
 
-// Watcher runs detection rounds: observe, decide, group what fails
-// together, commit, and re-check what is unsettled. The same loop serves the
-// bot (real probes, real time) and `outagebot replay` (a recorded world,
-// virtual time).
+// Watcher runs detection rounds: observe, judge the vantage point, decide,
+// group what fails together, commit, and re-check what is unsettled. The
+// same loop serves the bot (real probes, real time) and `outagebot replay`
+// (a recorded world, virtual time). Rounds must not run concurrently.
 type Watcher struct {
 	// Observe probes the given services (nil: all) and gathers the other
-	// evidence (Meta's status, people's reports) into observations.
+	// evidence (Meta's status, people's reports) into observations, with
+	// the control probes' results in each.
 	Observe    func(ctx context.Context, services []string) []Observation
 	Store      StateStore
 	Thresholds Thresholds
 	Channel    bool   // transitions are also queued for the channel
 	Notify     func() // wakes the sender after a transition; may be nil
+	// Vantage keeps what is known of this machine's own network across
+	// restarts; nil keeps it in memory only.
+	Vantage VantageStore
+	// Mono reads a monotonic clock; nil uses the runtime's. Every duration
+	// the detector measures comes from it, never from the wall clock,
+	// which may jump. Replays pass their virtual clock's.
+	Mono func() time.Duration
+	// Interval is the time between rounds (default 30 s). The detector
+	// clock moves at most two intervals and a round between two rounds:
+	// time the bot was not running saw nothing.
+	Interval time.Duration
 	// Sleep waits d or until ctx ends and reports whether it waited; nil
 	// uses a timer. Replays pass a virtual clock's.
 	Sleep func(ctx context.Context, d time.Duration) bool
@@ -36,16 +52,28 @@ type Watcher struct {
 	// outcome: a heartbeat of the schedule.
 	OnRound func()
 	// OnObserve, when set, is given the observations of each round and
-	// re-check that ran to its end (those cut short are discarded), before
-	// they are decided on: what /history charts.
+	// re-check that ran to its end (those cut short are discarded), once
+	// the vantage point is judged (ControlOK is final) and before they are
+	// decided on: what /history charts.
 	OnObserve func(obs []Observation)
+	// OnWarning, when set, is given each operator warning once (it is
+	// logged at warn level in any case).
+	OnWarning func(Warning)
+	// OnOffline, when set, is told when this machine goes offline (why
+	// says which of its own checks fail) and when it is back (why "").
+	OnOffline func(offline bool, why string)
+
+	started bool
+	clock   time.Duration // the detector clock
+	last    time.Duration // Mono at the last tick
+	vantage Vantage
 }
 
-// Round probes every service and, while some service's rounds disagree with
-// what was announced, re-checks just those after Thresholds.Recheck instead
-// of waiting a whole interval: an outage is confirmed (or a blip dismissed)
-// seconds after it is first seen. The whole round, re-checks included, is
-// bounded by Thresholds.RoundTimeout.
+// Round probes every service and, while some service's checks leave
+// something to confirm or dismiss, re-checks just those after
+// Thresholds.Recheck instead of waiting a whole interval: an outage is
+// confirmed (or a blip dismissed) seconds after it is first seen. The whole
+// round, re-checks included, is bounded by Thresholds.RoundTimeout.
 func (w *Watcher) Round(ctx context.Context) {
 	if w.OnRound != nil {
 		defer w.OnRound()
@@ -57,21 +85,31 @@ func (w *Watcher) Round(ctx context.Context) {
 		w.Log.Error("cannot read service states; skipping this round", "err", err)
 		return
 	}
-	// Enough re-checks for a streak started in this round to be confirmed.
-	rechecks := max(w.Thresholds.DownAfter, w.Thresholds.UpAfter) - 1
+	w.start(statuses)
+	begun := w.Mono()
 	var services []string // nil: all
-	for attempt := 0; ; attempt++ {
+	for {
+		checked := w.Mono()
 		obs := w.Observe(ctx, services)
-		if ctx.Err() != nil {
+		// The deadline is checked on the detector's own clock as well,
+		// which is the only one a replay's virtual time moves.
+		if ctx.Err() != nil || w.Mono()-begun > time.Duration(w.Thresholds.RoundTimeout) {
 			// Probes cut short by the deadline or shutdown would read as
-			// timeouts: not evidence of anything.
-			w.Log.Warn("round cut short; its results are discarded", "err", ctx.Err())
+			// timeouts: not evidence of anything. A re-check may run into
+			// the deadline (see below); the round itself should not.
+			level := slog.LevelWarn
+			if services != nil {
+				level = slog.LevelDebug
+			}
+			w.Log.Log(ctx, level, "check cut short; its results are discarded", "services", services, "err", cmp.Or(ctx.Err(), context.DeadlineExceeded))
 			return
 		}
+		w.tick()
+		w.judge(obs, statuses)
 		if w.OnObserve != nil {
 			w.OnObserve(obs)
 		}
-		next, transitions, unsettled := w.decide(statuses, obs)
+		next, transitions, unsettled, warns := w.decide(statuses, obs)
 		if err := w.Store.Commit(next, transitions, w.Channel); err != nil {
 			w.Log.Error("cannot store the round; it will be repeated next tick", "err", err)
 			return
@@ -84,39 +122,167 @@ func (w *Watcher) Round(ctx context.Context) {
 				w.OnTransition(t)
 			}
 		}
-		if len(unsettled) == 0 || attempt >= rechecks {
+		w.warn(warns)
+		// Checks start Recheck apart (a check whose probes timed out has
+		// already waited). A re-check starts while the round has a second
+		// left: its probes mostly answer at once, and one cut short by the
+		// deadline is discarded.
+		now := w.Mono()
+		wait := max(0, time.Duration(w.Thresholds.Recheck)-(now-checked))
+		fits := now-begun+wait+time.Second <= time.Duration(w.Thresholds.RoundTimeout)
+		if len(unsettled) == 0 || !fits {
 			w.Log.Debug("round done", "transitions", len(transitions), "unsettled", unsettled)
 			return
 		}
 		services = unsettled
-		w.Log.Debug("re-checking unsettled services", "services", services, "in", time.Duration(w.Thresholds.Recheck))
-		if !w.sleep(ctx, time.Duration(w.Thresholds.Recheck)) {
+		w.Log.Debug("re-checking unsettled services", "services", services, "in", wait)
+		if wait > 0 && !w.sleep(ctx, wait) {
 			return
 		}
 	}
 }
 
+// start sets the detector clock going, the first time: from where the
+// statuses left it, so that durations measured before a restart go on.
+func (w *Watcher) start(statuses map[string]Status) {
+	if w.started {
+		return
+	}
+	w.started = true
+	if w.Mono == nil {
+		origin := time.Now()
+		w.Mono = func() time.Duration { return time.Since(origin) }
+	}
+	w.last = w.Mono()
+	// Zero means "never" in the statuses, so the clock starts above it.
+	w.clock = time.Second
+	for _, s := range statuses {
+		w.clock = max(w.clock, s.Clock)
+	}
+	if w.Vantage != nil {
+		v, err := w.Vantage.Vantage()
+		if err != nil {
+			w.Log.Error("cannot read what is known of this machine's network; the control probes prove themselves again", "err", err)
+		}
+		w.vantage = v
+	}
+}
+
+// tick moves the detector clock by the monotonic time since the last tick,
+// at most two intervals and a round: a bot that was stopped, or a machine
+// that slept, saw nothing in between.
+func (w *Watcher) tick() {
+	now := w.Mono()
+	interval := w.Interval
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	gap := min(max(now-w.last, 0), 2*interval+time.Duration(w.Thresholds.RoundTimeout))
+	w.clock += gap
+	w.last = now
+}
+
+// judge decides from the round's control results whether this machine is
+// offline, stamps every observation with it and with the detector clock,
+// and logs when that changes.
+func (w *Watcher) judge(obs []Observation, statuses map[string]Status) {
+	if len(obs) == 0 {
+		return
+	}
+	proven, answered := 0, 0
+	for _, o := range obs {
+		tracks := statuses[o.Service].Probes
+		for _, r := range o.Results {
+			if t := tracks[r.Probe]; t != nil && t.Proven && t.Spec == r.Spec && !r.ViaPublicDNS {
+				proven++
+				if r.Class == ClassOK {
+					answered++
+				}
+			}
+		}
+	}
+	before := cloneVantage(w.vantage)
+	at := obs[0].At
+	v := w.vantage.judge(obs[0].Control, proven, answered, w.clock, w.Thresholds)
+	switch {
+	case v.offline && !w.vantage.Offline:
+		w.vantage.Offline, w.vantage.Since, w.vantage.Why = true, at, v.why
+		w.Log.Warn("this machine looks offline: nothing is known of Meta's services until it is back", "failing", v.why)
+	case !v.offline && w.vantage.Offline:
+		w.Log.Warn("this machine is back online", "offline_for", at.Sub(w.vantage.Since).Round(time.Second), "was", w.vantage.Why)
+		w.vantage.Offline, w.vantage.Since, w.vantage.Why = false, time.Time{}, ""
+	case v.offline:
+		w.vantage.Why = v.why
+	}
+	if w.OnOffline != nil && before.Offline != w.vantage.Offline {
+		w.OnOffline(w.vantage.Offline, w.vantage.Why)
+	}
+	for i := range obs {
+		obs[i].ControlOK = !v.offline
+		obs[i].PublicDNSDown = v.publicDNSDown
+		obs[i].Clock = w.clock
+	}
+	w.warn(v.warnings)
+	if w.Vantage != nil && !reflect.DeepEqual(before, w.vantage) {
+		if err := w.Vantage.SetVantage(cloneVantage(w.vantage)); err != nil {
+			w.Log.Error("cannot store what is known of this machine's network", "err", err)
+		}
+	}
+}
+
+func cloneVantage(v Vantage) Vantage {
+	c := v
+	c.Probes = cloneTracks(v.Probes)
+	c.Failing = maps.Clone(v.Failing)
+	c.Contradicted = maps.Clone(v.Contradicted)
+	c.Warned = slices.Clone(v.Warned)
+	return c
+}
+
 // decide folds the observations into statuses (updated in place) and
-// returns the changed statuses, the transitions grouped into Meta-wide
-// incidents, and the services still unsettled.
-func (w *Watcher) decide(statuses map[string]Status, obs []Observation) ([]Status, []Transition, []string) {
-	var next []Status
+// returns the statuses to store, the transitions grouped into Meta-wide
+// incidents, the services still unsettled and the new operator warnings.
+func (w *Watcher) decide(statuses map[string]Status, obs []Observation) ([]Status, []Transition, []string, []Warning) {
 	var transitions []Transition
 	var unsettled []string
-	corroborate(obs, corroborateMin)
+	var warns []Warning
 	for _, o := range obs {
-		s, t, changed := Decide(statuses[o.Service], o, w.Thresholds)
-		statuses[o.Service] = s
-		next = append(next, s)
-		if changed {
+		d := Decide(statuses[o.Service], o, w.Thresholds)
+		statuses[o.Service] = d.Status
+		warns = append(warns, d.Warnings...)
+		if d.Changed {
+			t := d.Transition
 			transitions = append(transitions, t)
 			w.Log.Info("service state changed", "service", t.Service, "from", t.From, "to", t.To, "class", t.Class)
 		}
-		if s.Unsettled() {
+		if d.Status.Unsettled() {
 			unsettled = append(unsettled, o.Service)
 		}
 	}
-	return next, Group(transitions, statuses, time.Duration(w.Thresholds.GroupWindow)), unsettled
+	grouped := Group(transitions, statuses, time.Duration(w.Thresholds.GroupWindow))
+	// Every status is stored: grouping may have changed one that was not
+	// observed in a re-check.
+	next := make([]Status, 0, len(statuses))
+	for _, id := range slices.Sorted(maps.Keys(statuses)) {
+		next = append(next, statuses[id])
+	}
+	return next, grouped, unsettled, warns
+}
+
+// warn logs and hands on operator warnings. An unreached target of a probe
+// that answers through another is news, not trouble: it is logged at info.
+func (w *Watcher) warn(warns []Warning) {
+	for _, wn := range warns {
+		service := cmp.Or(wn.Service, "(control)")
+		level := slog.LevelWarn
+		if wn.Kind == WarnUnreached {
+			level = slog.LevelInfo
+		}
+		w.Log.Log(context.Background(), level, "probe needs the operator's attention: "+wn.Text, "service", service, "probe", wn.Probe, "kind", wn.Kind)
+		if w.OnWarning != nil {
+			w.OnWarning(wn)
+		}
+	}
 }
 
 func (w *Watcher) sleep(ctx context.Context, d time.Duration) bool {
@@ -130,37 +296,5 @@ func (w *Watcher) sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
-	}
-}
-
-// corroborateMin is how many services must fail the same probe the same way
-// in one round for it to count as a Meta-wide signal. With probe noise of
-// 2 %, three at once happens about once in a hundred thousand rounds.
-const corroborateMin = 3
-
-// corroborate marks the observations with a hard failure that at least
-// `least` services share (same probe name, same class) in this round.
-func corroborate(obs []Observation, least int) {
-	type failure struct {
-		probe string
-		class Class
-	}
-	services := map[failure]int{}
-	for _, o := range obs {
-		seen := map[failure]bool{}
-		for _, r := range o.Results {
-			if f := (failure{r.Probe, r.Class}); r.Class.Hard() && !seen[f] {
-				seen[f] = true
-				services[f]++
-			}
-		}
-	}
-	for i, o := range obs {
-		for _, r := range o.Results {
-			if r.Class.Hard() && services[failure{r.Probe, r.Class}] >= least {
-				obs[i].Corroborated = true
-				break
-			}
-		}
 	}
 }

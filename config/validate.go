@@ -55,7 +55,9 @@ func (c Config) problems() []*Error {
 		n   int
 	}{
 		{"thresholds.down_after", c.Thresholds.DownAfter},
+		{"thresholds.single_after", c.Thresholds.SingleAfter},
 		{"thresholds.up_after", c.Thresholds.UpAfter},
+		{"thresholds.prove_after", c.Thresholds.ProveAfter},
 	} {
 		if t.n < 1 {
 			r.add(t.key, "must be at least 1, got %d", t.n)
@@ -69,6 +71,8 @@ func (c Config) problems() []*Error {
 		{"thresholds.round_timeout", c.Thresholds.RoundTimeout},
 		{"thresholds.weak_for", c.Thresholds.WeakFor},
 		{"thresholds.group_window", c.Thresholds.GroupWindow},
+		{"thresholds.warn_after", c.Thresholds.WarnAfter},
+		{"thresholds.odd_for", c.Thresholds.OddFor},
 		{"reports.window", c.Reports.Window},
 		{"reports.history", c.Reports.History},
 		{"reports.per_user", c.Reports.PerUser},
@@ -78,6 +82,7 @@ func (c Config) problems() []*Error {
 			r.add(t.key, "must be a positive duration such as 5s, got %v", time.Duration(t.d))
 		}
 	}
+	r.rates(c.Thresholds, c.Reports)
 	r.limits(c.Limits)
 	r.official(c.Official)
 	if c.Reports.Floor < 1 {
@@ -421,4 +426,27 @@ func checkHostPort(s string) error {
 		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
 	}
 	return nil
+}
+
+// rates checks the probabilities of the detector's tests.
+func (r *report) rates(th checks.Thresholds, rep checks.ReportRule) {
+	for _, p := range []struct {
+		key string
+		v   float64
+	}{
+		{"thresholds.noise", th.Noise},
+		{"thresholds.failure_rate", th.FailureRate},
+		{"thresholds.false_recovery", th.FalseRecovery},
+		{"reports.significance", rep.Significance},
+	} {
+		if !(p.v > 0 && p.v < 1) {
+			r.add(p.key, "must be a probability between 0 and 1 (exclusive), got %v", p.v)
+		}
+	}
+	if th.Noise > 0 && th.FailureRate < 1 && th.Noise >= th.FailureRate {
+		r.add("thresholds.failure_rate", "%v must be above thresholds.noise (%v): an outage must fail more often than a healthy probe", th.FailureRate, th.Noise)
+	}
+	if th.SingleAfter > 0 && th.SingleAfter < th.DownAfter {
+		r.add("thresholds.single_after", "%d must be at least thresholds.down_after (%d): one probe alone is weaker evidence than two", th.SingleAfter, th.DownAfter)
+	}
 }

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -50,7 +51,11 @@ func (r *Result) Print(w io.Writer, verbose bool) error {
 	if n := len(r.Score.FalseAlarms) - len(alarms); n > 0 {
 		p.printf("    … and %d more (-v lists them)\n", n)
 	}
-	p.summary("  ", r.Score.Figures(), tr.Targets, r.Misses())
+	p.printf("  operator warnings: %d\n", len(r.Score.Warnings))
+	for _, wn := range r.Score.Warnings {
+		p.printf("    %s %s: %s\n", cmp.Or(wn.Service, "(control)"), wn.Probe, wn.Kind)
+	}
+	p.summary("  ", r.Score.Figures(), tr.Targets, r.Misses(), false)
 	return p.err
 }
 
@@ -64,7 +69,7 @@ func PrintOverall(w io.Writer, results []*Result) error {
 		scores[i] = r.Score
 	}
 	p.printf("overall, %d traces:\n", len(results))
-	p.summary("  ", Merge(scores...).Figures(), DefaultTargets(), Overall(results))
+	p.summary("  ", Merge(scores...).Figures(), DefaultTargets(), Overall(results), true)
 	return p.err
 }
 
@@ -80,12 +85,17 @@ func (p *printer) printf(format string, args ...any) {
 	}
 }
 
-// summary writes the figures on one line with the targets, then PASS, or
-// FAIL and why.
-func (p *printer) summary(indent string, f Figures, t Targets, misses []string) {
+// summary writes the figures on one line, then PASS, or FAIL and why. The
+// median delays are shown with their targets only where they are judged
+// (medians: over all traces); a trace's own line shows its delays bare, so
+// that PASS never stands beside a target that was missed.
+func (p *printer) summary(indent string, f Figures, t Targets, misses []string, medians bool) {
 	delay := func(has bool, d, target time.Duration) string {
-		if !has {
+		switch {
+		case !has:
 			return "none"
+		case !medians:
+			return short(d)
 		}
 		return fmt.Sprintf("%s (≤ %s)", short(d), short(target))
 	}
@@ -93,9 +103,15 @@ func (p *printer) summary(indent string, f Figures, t Targets, misses []string) 
 	if f.Unrecovered > 0 {
 		recovery = fmt.Sprintf("%d not recovered", f.Unrecovered)
 	}
-	p.printf("%sdetected %d/%d · false alarms %d (≤ %d) · median delay, probes %s, official/reports %s · worst recovery %s\n",
-		indent, f.Detected, f.Outages, f.FalseAlarms, t.FalseAlarms,
+	p.printf("%sdetected %d/%d · false alarms %d (≤ %d) · false recoveries %d (≤ %d) · median delay, probes %s, official/reports %s · worst recovery %s\n",
+		indent, f.Detected, f.Outages, f.FalseAlarms, t.FalseAlarms, f.FalseRecoveries, t.FalseRecoveries,
 		delay(f.HasProbes, f.ProbesDelay, t.ProbesDelay), delay(f.HasOther, f.OtherDelay, t.OtherDelay), recovery)
+	warnings := fmt.Sprintf("%d (expected %d)", f.Warnings, t.Warnings)
+	if medians {
+		warnings = fmt.Sprint(f.Warnings) // each trace expects its own
+	}
+	p.printf("%smost transitions of a service in an outage %d (≤ %d) · least share of an outage announced in trouble %.0f%% (≥ %.0f%%) · operator warnings %s\n",
+		indent, f.MostTransitions, t.Transitions, 100*f.WorstShare, 100*t.TroubleShare, warnings)
 	if len(misses) == 0 {
 		p.printf("%sPASS\n", indent)
 		return
@@ -130,7 +146,7 @@ func evidence(t checks.Transition) string {
 	if t.Official != "" {
 		parts = append(parts, "official: "+t.Official)
 	}
-	if rs := t.Reports; rs.Spike {
+	if rs := t.Reports; rs.Spike || rs.Elevated {
 		s := fmt.Sprintf("reports: %d (usual %.1f)", rs.Count, rs.Baseline)
 		if rs.Top != "" {
 			s += fmt.Sprintf(", %.0f%% %s", rs.TopShare*100, rs.Top)
@@ -146,13 +162,22 @@ func evidence(t checks.Transition) string {
 func outageLine(o OutageScore) string {
 	line := fmt.Sprintf("%s [%s] %s to %s, seen by %s: ", o.Name, strings.Join(o.Services, ", "), stamp(o.Start), stamp(o.End), o.SeenBy)
 	if !o.Detected {
-		return line + "MISSED"
+		return line + fmt.Sprintf("MISSED; %d transitions", o.Transitions)
 	}
 	line += fmt.Sprintf("detected after %s (%s %s at %s)", short(o.Delay), o.First.Service, o.First.To, stamp(o.First.At))
 	if !o.Recovered {
-		return line + ", not announced recovered by the trace's end"
+		line += ", not announced recovered by the trace's end"
+	} else {
+		line += fmt.Sprintf(", recovered %s after the end", short(o.Recovery))
 	}
-	return line + fmt.Sprintf(", recovered %s after the end", short(o.Recovery))
+	line += fmt.Sprintf("; at most %d transitions (%s)", o.Transitions, o.Busiest)
+	if o.HasShare {
+		line += fmt.Sprintf(", in trouble %.0f%% of it (least: %s)", 100*o.Share, o.Thinnest)
+	}
+	if n := len(o.FalseRecoveries); n > 0 {
+		line += fmt.Sprintf(", %d false recoveries", n)
+	}
+	return line
 }
 
 // stamp writes a moment of a replay, always in UTC.

@@ -10,11 +10,13 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/outagebot/outagebot/checks"
@@ -30,8 +32,9 @@ type Options struct {
 	Official      bool
 	OfficialEvery time.Duration
 	// Catalog gives the probes and official products of the services a
-	// trace names.
+	// trace names; Control the control probes.
 	Catalog []checks.Service
+	Control []checks.ProbeSpec
 	Log     *slog.Logger // nil: discard
 }
 
@@ -44,6 +47,7 @@ func FromConfig(cfg config.Config, log *slog.Logger) Options {
 		Official:      cfg.Official.URL != "",
 		OfficialEvery: time.Duration(cfg.Official.Every),
 		Catalog:       cfg.Services,
+		Control:       cfg.Control,
 		Log:           log,
 	}
 }
@@ -57,21 +61,21 @@ type Result struct {
 }
 
 // Misses lists the trace's targets that the replay missed.
-func (r *Result) Misses() []string { return r.Score.Figures().Misses(r.Trace.Targets, false) }
+func (r *Result) Misses() []string { return r.Score.Figures().Misses(r.Trace.Targets) }
 
 // Overall returns the targets that the results miss together: each trace's
-// own (detection, false alarms, recovery), and the median delays over all
-// their outages against the default targets.
+// own, and the median delays over all their outages against the default
+// targets.
 func Overall(results []*Result) []string {
 	scores := make([]Score, len(results))
 	var misses []string
 	for i, r := range results {
 		scores[i] = r.Score
 		if len(r.Misses()) > 0 {
-			misses = append(misses, r.Trace.File+" missed its targets")
+			misses = append(misses, r.Trace.Name+" missed its targets")
 		}
 	}
-	return append(misses, Merge(scores...).Figures().Misses(DefaultTargets(), true)...)
+	return append(misses, Merge(scores...).Figures().MedianMisses(DefaultTargets())...)
 }
 
 // Run replays tr through a checks.Watcher with opt's settings and scores
@@ -86,14 +90,38 @@ func Run(ctx context.Context, tr *Trace, opt Options) (*Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	warned := make(map[checks.Warning]bool)
+	origin := tr.Start
+	var deadline time.Time // of the round under way
 	watcher := &checks.Watcher{
 		Observe: func(_ context.Context, services []string) []checks.Observation {
-			return w.observe(services, clk.now)
+			// A round takes as long as its slowest probe: a probe that
+			// times out holds it up for its whole timeout.
+			obs := w.observe(services, clk.now)
+			clk.now = clk.now.Add(roundTime(obs, opt.Catalog, opt.Control))
+			if clk.now.After(deadline) {
+				// The round's deadline cuts the probes short there; the
+				// watcher discards what they saw.
+				clk.now = deadline.Add(time.Nanosecond)
+			}
+			for i := range obs {
+				obs[i].At = clk.now
+			}
+			return obs
 		},
 		Store:      st,
 		Thresholds: opt.Thresholds,
 		Sleep:      clk.sleep,
-		Log:        log,
+		Mono:       func() time.Duration { return clk.now.Sub(origin) },
+		Interval:   tr.Interval,
+		// The replay prints what matters; the watcher's own log would
+		// repeat it.
+		Log: log,
+		OnWarning: func(wn checks.Warning) {
+			if wn.Kind != checks.WarnUnreached {
+				warned[checks.Warning{Service: wn.Service, Probe: wn.Probe, Kind: wn.Kind}] = true
+			}
+		},
 	}
 	rounds := 0
 	for t := tr.Start.Add(w.phase()); !t.After(tr.End); t = t.Add(tr.Interval) {
@@ -104,10 +132,60 @@ func Run(ctx context.Context, tr *Trace, opt Options) (*Result, error) {
 			continue // the previous round's re-checks are still running: cron skips this tick
 		}
 		clk.now = t
+		deadline = t.Add(time.Duration(opt.Thresholds.RoundTimeout))
 		watcher.Round(ctx)
 		rounds++
 	}
-	return &Result{Trace: tr, Rounds: rounds, Transitions: st.transitions, Score: Evaluate(tr.Outages, st.transitions)}, nil
+	var warnings []checks.Warning
+	for wn := range warned {
+		warnings = append(warnings, wn)
+	}
+	slices.SortFunc(warnings, func(a, b checks.Warning) int {
+		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Probe, b.Probe), cmp.Compare(a.Kind, b.Kind))
+	})
+	score := Evaluate(tr.Outages, st.transitions, tr.Targets)
+	score.Warnings = warnings
+	return &Result{Trace: tr, Rounds: rounds, Transitions: st.transitions, Score: score}, nil
+}
+
+// defaultProbeTimeout is a probe's timeout when its spec gives none, as in
+// the bot.
+const defaultProbeTimeout = 10 * time.Second
+
+// probeTime is how long a probe that ended with class takes: its whole
+// timeout when nothing answered, otherwise a fraction of a second.
+func probeTime(class checks.Class, timeout checks.Duration) time.Duration {
+	switch class {
+	case checks.ClassDNSTimeout, checks.ClassTCPTimeout, checks.ClassHTTPTimeout:
+		return cmp.Or(time.Duration(timeout), defaultProbeTimeout)
+	}
+	return 200 * time.Millisecond
+}
+
+// roundTime is how long the probes of the observations took: as long as
+// the slowest of them, since they run at once.
+func roundTime(obs []checks.Observation, catalog []checks.Service, control []checks.ProbeSpec) time.Duration {
+	timeouts := make(map[[2]string]checks.Duration)
+	for _, s := range catalog {
+		for _, p := range s.Probes {
+			timeouts[[2]string{s.ID, p.Name}] = p.Timeout
+		}
+	}
+	for _, p := range control {
+		timeouts[[2]string{"", p.Name}] = p.Timeout
+	}
+	var d time.Duration
+	for i, o := range obs {
+		for _, r := range o.Results {
+			d = max(d, probeTime(r.Class, timeouts[[2]string{o.Service, r.Probe}]))
+		}
+		if i == 0 {
+			for _, r := range o.Control {
+				d = max(d, probeTime(r.Class, timeouts[[2]string{"", r.Probe}]))
+			}
+		}
+	}
+	return d
 }
 
 // Files replays the traces at paths and prints each one, then an overall
@@ -122,7 +200,10 @@ func Files(ctx context.Context, paths []string, opt Options, verbose bool, out i
 		if err != nil {
 			return false, err
 		}
-		traces = append(traces, tr)
+		if err := tr.CheckControl(opt.Control); err != nil {
+			return false, err
+		}
+		traces = append(traces, tr.Expand()...)
 	}
 	results := make([]*Result, 0, len(traces))
 	for i, tr := range traces {

@@ -36,6 +36,9 @@ type Trace struct {
 	End      time.Time // UTC
 	Interval time.Duration
 	Seed     uint64
+	// Seeds, when the trace gives several, are each replayed as a trace of
+	// its own (see Expand); Seed is then the first of them.
+	Seeds []uint64
 	// Services are the watched services in observation order, each with the
 	// probes the detector sees.
 	Services []Service
@@ -58,7 +61,21 @@ type Service struct {
 type Noise struct {
 	ProbeFailure   float64 // chance that a probe fails hard (a timeout), per probe per round
 	Blocked        float64 // chance that an http or websocket probe is throttled (429)
-	ReportsPerHour float64 // people's reports per service per hour
+	ReportsPerHour float64 // people reporting about a service per hour
+	// ReportsByHour, when given, replaces ReportsPerHour with a rate for
+	// each hour of the day (UTC): people report in the evening.
+	ReportsByHour []float64
+	Reporters
+}
+
+// Reporters says how people report: how often each one repeats the report
+// and in what languages.
+type Reporters struct {
+	Repeat      int           // reports sent by each person, 1 or more
+	RepeatEvery time.Duration // between one person's reports
+	// Languages are the shares of reporters by language code (primary
+	// subtag); nil means all English.
+	Languages map[string]float64
 }
 
 // SeenBy names the kind of evidence that sees an outage first, which
@@ -78,6 +95,9 @@ type Outage struct {
 	Services   []string
 	Start, End time.Time
 	SeenBy     SeenBy
+	// Regional is the language code of the people mainly affected, when
+	// the outage is regional (a language is the bot's proxy for a region).
+	Regional string
 }
 
 // Covers reports whether the outage includes service.
@@ -97,11 +117,26 @@ type Event struct {
 	// outage"); Product, when set, is the product's name as Meta shows it.
 	Official string
 	Product  string
-	// ReportsPerHour more reports of kind Kind per service per hour.
+	// Rate is the chance that each probe Failing selects fails, at each
+	// check; 1 for a steady failure.
+	Rate float64
+	// Targets, when given, are the only targets (host:port of tcp and tls
+	// targets, resolver addresses of dns probes asking several, or a
+	// probe's single target) that fail: a probe fails when all of its
+	// targets do, and answers through the others otherwise.
+	Targets []string
+	// ReportsPerHour more people report Kind per service per hour.
 	ReportsPerHour float64
 	Kind           string
+	Reporters
 	// Offline cuts the bot's own network: every control probe fails.
 	Offline bool
+	// Control names control probes that fail, and nothing else.
+	Control []string
+	// Local names parts of the bot's own network that fail (control
+	// roles: system_dns, public_dns, route, web), with what they take
+	// down with them.
+	Local []string
 }
 
 // active reports whether the event covers the moment t.
@@ -174,14 +209,31 @@ type Targets struct {
 	// FalseAlarms is how many announcements of trouble outside any outage
 	// are tolerated.
 	FalseAlarms int
+	// FalseRecoveries is how many announcements of "operational" during an
+	// outage of the service are tolerated.
+	FalseRecoveries int
+	// Transitions bounds the transitions announced per service per outage,
+	// an escalation from degraded to down not counted: people hear of an
+	// outage when it starts and when it ends, not in between.
+	Transitions int
+	// TroubleShare is the least share of each outage, once its delay
+	// target has passed, during which each of its services is announced
+	// in trouble.
+	TroubleShare float64
+	// Warnings is how many warnings the operator must get (distinct
+	// probes and kinds): exactly that many.
+	Warnings int
 }
 
-// DefaultTargets are those of the issue that introduced replays.
+// DefaultTargets are those of the issues that introduced replays and
+// tightened them.
 func DefaultTargets() Targets {
 	return Targets{
-		ProbesDelay: time.Minute,
-		OtherDelay:  10 * time.Minute,
-		Recovery:    2 * time.Minute,
+		ProbesDelay:  time.Minute,
+		OtherDelay:   10 * time.Minute,
+		Recovery:     2 * time.Minute,
+		Transitions:  2,
+		TroubleShare: 0.9,
 	}
 }
 
@@ -208,6 +260,7 @@ type traceFile struct {
 	End      timestamp               `yaml:"end"`
 	Interval checks.Duration         `yaml:"interval"`
 	Seed     uint64                  `yaml:"seed"`
+	Seeds    []uint64                `yaml:"seeds"`
 	Services map[string]*serviceFile `yaml:"services"`
 	Noise    noiseFile               `yaml:"noise"`
 	Outages  []outageFile            `yaml:"outages"`
@@ -236,9 +289,17 @@ type serviceFile struct {
 }
 
 type noiseFile struct {
-	ProbeFailure   float64 `yaml:"probe_failure"`
-	Blocked        float64 `yaml:"blocked"`
-	ReportsPerHour float64 `yaml:"reports_per_hour"`
+	ProbeFailure   float64   `yaml:"probe_failure"`
+	Blocked        float64   `yaml:"blocked"`
+	ReportsPerHour float64   `yaml:"reports_per_hour"`
+	ReportsByHour  []float64 `yaml:"reports_by_hour"`
+	reportersFile  `yaml:",inline"`
+}
+
+type reportersFile struct {
+	Repeat      int                `yaml:"repeat"`
+	RepeatEvery checks.Duration    `yaml:"repeat_every"`
+	Languages   map[string]float64 `yaml:"languages"`
 }
 
 type outageFile struct {
@@ -247,6 +308,7 @@ type outageFile struct {
 	Start    timestamp `yaml:"start"`
 	End      timestamp `yaml:"end"`
 	SeenBy   SeenBy    `yaml:"seen_by"`
+	Regional string    `yaml:"regional"`
 }
 
 type eventFile struct {
@@ -260,13 +322,22 @@ type eventFile struct {
 	ReportsPerHour float64      `yaml:"reports_per_hour"`
 	Kind           string       `yaml:"kind"`
 	Offline        bool         `yaml:"offline"`
+	Rate           *float64     `yaml:"rate"`
+	Targets        []string     `yaml:"targets"`
+	Control        []string     `yaml:"control"`
+	Local          []string     `yaml:"local"`
+	reportersFile  `yaml:",inline"`
 }
 
 type targetsFile struct {
-	ProbesDelay checks.Duration `yaml:"probes_delay"`
-	OtherDelay  checks.Duration `yaml:"other_delay"`
-	Recovery    checks.Duration `yaml:"recovery"`
-	FalseAlarms *int            `yaml:"false_alarms"`
+	ProbesDelay     checks.Duration `yaml:"probes_delay"`
+	OtherDelay      checks.Duration `yaml:"other_delay"`
+	Recovery        checks.Duration `yaml:"recovery"`
+	FalseAlarms     *int            `yaml:"false_alarms"`
+	FalseRecoveries *int            `yaml:"false_recoveries"`
+	Transitions     *int            `yaml:"transitions"`
+	TroubleShare    *float64        `yaml:"trouble_share"`
+	Warnings        *int            `yaml:"warnings"`
 }
 
 // Load reads and parses the trace at path; see Parse.
@@ -371,7 +442,16 @@ func (v *validator) trace(tf traceFile, catalog []checks.Service) *Trace {
 		End:      tf.End.utc(),
 		Interval: cmp.Or(time.Duration(tf.Interval), DefaultInterval),
 		Seed:     tf.Seed,
-		Noise:    Noise(tf.Noise),
+		Seeds:    tf.Seeds,
+		Noise: Noise{ProbeFailure: tf.Noise.ProbeFailure, Blocked: tf.Noise.Blocked,
+			ReportsPerHour: tf.Noise.ReportsPerHour, ReportsByHour: tf.Noise.ReportsByHour,
+			Reporters: v.reporters(path("noise"), tf.Noise.reportersFile)},
+	}
+	switch {
+	case len(tf.Seeds) > 0 && tf.Seed != 0:
+		v.fail(path("seeds"), "give seed or seeds, not both")
+	case len(tf.Seeds) > 0:
+		tr.Seed = tf.Seeds[0]
 	}
 	switch {
 	case tr.Start.IsZero():
@@ -447,14 +527,59 @@ func (v *validator) noise(n Noise) {
 	if n.ReportsPerHour < 0 {
 		v.fail(path("noise", "reports_per_hour"), "must not be negative")
 	}
+	if len(n.ReportsByHour) > 0 {
+		if len(n.ReportsByHour) != 24 {
+			v.fail(path("noise", "reports_by_hour"), "give 24 rates, one for each hour of the day (UTC), not %d", len(n.ReportsByHour))
+		}
+		if n.ReportsPerHour != 0 {
+			v.fail(path("noise", "reports_by_hour"), "replaces reports_per_hour: give one of them")
+		}
+		if slices.ContainsFunc(n.ReportsByHour, func(r float64) bool { return r < 0 }) {
+			v.fail(path("noise", "reports_by_hour"), "rates must not be negative")
+		}
+	}
 }
+
+// reporters reads how people report, at the key path at.
+func (v *validator) reporters(at []any, rf reportersFile) Reporters {
+	r := Reporters{Repeat: max(rf.Repeat, 1), RepeatEvery: time.Duration(rf.RepeatEvery), Languages: rf.Languages}
+	if rf.Repeat < 0 {
+		v.fail(append(at, "repeat"), "must be at least 1")
+	}
+	switch {
+	case rf.RepeatEvery < 0:
+		v.fail(append(at, "repeat_every"), "must not be negative")
+	case rf.RepeatEvery == 0:
+		r.RepeatEvery = 10 * time.Minute
+	}
+	total := 0.0
+	for lang, share := range rf.Languages {
+		if !languageCode.MatchString(lang) {
+			v.fail(append(at, "languages", lang), "%q is not a language code (two or three lower-case letters, e.g. it)", lang)
+		}
+		if share < 0 {
+			v.fail(append(at, "languages", lang), "share must not be negative")
+		}
+		total += share
+	}
+	if len(rf.Languages) > 0 && !(total > 0) {
+		v.fail(append(at, "languages"), "the shares must add up to more than 0")
+	}
+	return r
+}
+
+// languageCode is a primary language subtag.
+var languageCode = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 func (v *validator) outages(given []outageFile, tr *Trace) []Outage {
 	var out []Outage
 	for i, o := range given {
 		at := func(key ...any) []any { return append(path("outages", i), key...) }
 		oc := Outage{Name: cmp.Or(o.Name, fmt.Sprintf("outage %d", i+1)), Services: o.Services,
-			Start: o.Start.utc(), End: o.End.utc(), SeenBy: o.SeenBy}
+			Start: o.Start.utc(), End: o.End.utc(), SeenBy: o.SeenBy, Regional: o.Regional}
+		if o.Regional != "" && !languageCode.MatchString(o.Regional) {
+			v.fail(at("regional"), "%q is not a language code (two or three lower-case letters, e.g. it)", o.Regional)
+		}
 		v.span(at, "start", "end", oc.Start, oc.End, tr)
 		if len(o.Services) == 0 {
 			v.fail(at("services"), "name at least one service")
@@ -478,16 +603,35 @@ func (v *validator) events(given []eventFile, tr *Trace) []Event {
 		at := func(key ...any) []any { return append(path("events", i), key...) }
 		ev := Event{Line: lineOf(v.root, at()...), From: e.From.utc(), To: e.To.utc(), Services: e.Services,
 			Failing: e.Failing, Class: e.Class, Official: strings.TrimSpace(e.Official), Product: e.Product,
-			ReportsPerHour: e.ReportsPerHour, Kind: e.Kind, Offline: e.Offline}
+			ReportsPerHour: e.ReportsPerHour, Kind: e.Kind, Offline: e.Offline, Rate: 1, Targets: e.Targets,
+			Control: e.Control, Local: e.Local, Reporters: v.reporters(at(), e.reportersFile)}
 		v.span(at, "from", "to", ev.From, ev.To, tr)
 		v.known(at, e.Services, tr)
+		own := ev.Offline || len(ev.Control) > 0 || len(ev.Local) > 0
 		switch {
-		case ev.Offline && len(ev.Services) > 0:
-			v.fail(at("services"), "an offline event is about the bot's own network and names no service")
-		case !ev.Offline && len(ev.Services) == 0:
-			v.fail(at(), "name the services it affects, or make it offline: true")
-		case !ev.Offline && ev.Failing.IsZero() && ev.Class == "" && ev.Official == "" && ev.ReportsPerHour == 0:
+		case own && len(ev.Services) > 0:
+			v.fail(at("services"), "an event about the bot's own network (offline, control, local) names no service")
+		case !own && len(ev.Services) == 0:
+			v.fail(at(), "name the services it affects, or the bot's own trouble (offline: true, control or local)")
+		case !own && ev.Failing.IsZero() && ev.Class == "" && ev.Official == "" && ev.ReportsPerHour == 0:
 			v.fail(at(), "does nothing: give failing and class, official, or reports_per_hour")
+		}
+		for j, role := range ev.Local {
+			if !slices.Contains([]checks.Role{checks.RoleWeb, checks.RolePublicDNS, checks.RoleSystemDNS, checks.RoleRoute}, checks.Role(role)) {
+				v.fail(at("local", j), "%q is not a part of the bot's own network (system_dns, public_dns, route or web)", role)
+			}
+		}
+		if e.Rate != nil {
+			ev.Rate = *e.Rate
+			switch {
+			case !(ev.Rate > 0 && ev.Rate <= 1):
+				v.fail(at("rate"), "%v is not a chance above 0 and at most 1", ev.Rate)
+			case ev.Failing.IsZero():
+				v.fail(at("rate"), "is the rate at which the probes of failing fail, which is not given")
+			}
+		}
+		if len(ev.Targets) > 0 && ev.Failing.IsZero() {
+			v.fail(at("targets"), "are the targets of the probes of failing, which is not given")
 		}
 		switch {
 		case !ev.Failing.IsZero() && ev.Class == "":
@@ -506,6 +650,9 @@ func (v *validator) events(given []eventFile, tr *Trace) []Event {
 		}
 		if ev.Kind != "" && ev.ReportsPerHour == 0 {
 			v.fail(at("kind"), "is the kind of reports_per_hour, which is not given")
+		}
+		if (e.Repeat != 0 || e.RepeatEvery != 0 || e.Languages != nil) && ev.ReportsPerHour == 0 {
+			v.fail(at(), "repeat, repeat_every and languages say how the people of reports_per_hour report, which is not given")
 		}
 		if ev.Product != "" && ev.Official == "" {
 			v.fail(at("product"), "is the product of official, which is not given")
@@ -571,13 +718,61 @@ func (v *validator) targets(tf targetsFile) Targets {
 			*d.dst = time.Duration(d.val)
 		}
 	}
-	if tf.FalseAlarms != nil {
-		if *tf.FalseAlarms < 0 {
-			v.fail(path("targets", "false_alarms"), "must not be negative")
+	for _, c := range []struct {
+		key string
+		val *int
+		dst *int
+	}{
+		{"false_alarms", tf.FalseAlarms, &t.FalseAlarms},
+		{"false_recoveries", tf.FalseRecoveries, &t.FalseRecoveries},
+		{"transitions", tf.Transitions, &t.Transitions},
+		{"warnings", tf.Warnings, &t.Warnings},
+	} {
+		if c.val == nil {
+			continue
 		}
-		t.FalseAlarms = *tf.FalseAlarms
+		if *c.val < 0 {
+			v.fail(path("targets", c.key), "must not be negative")
+		}
+		*c.dst = *c.val
+	}
+	if tf.TroubleShare != nil {
+		t.TroubleShare = *tf.TroubleShare
+		if !(t.TroubleShare >= 0 && t.TroubleShare <= 1) {
+			v.fail(path("targets", "trouble_share"), "%v is not a share between 0 and 1", t.TroubleShare)
+		}
 	}
 	return t
+}
+
+// Expand returns the trace once per seed it gives: a trace with several
+// seeds is replayed, and scored, once for each.
+func (tr *Trace) Expand() []*Trace {
+	if len(tr.Seeds) <= 1 {
+		return []*Trace{tr}
+	}
+	out := make([]*Trace, len(tr.Seeds))
+	for i, seed := range tr.Seeds {
+		c := *tr
+		c.Seed, c.Seeds = seed, nil
+		c.Name = fmt.Sprintf("%s (seed %d)", tr.Name, seed)
+		out[i] = &c
+	}
+	return out
+}
+
+// CheckControl checks that the control probes the trace's events name are
+// among control, the configuration's.
+func (tr *Trace) CheckControl(control []checks.ProbeSpec) error {
+	var errs []error
+	for _, e := range tr.Events {
+		for _, name := range e.Control {
+			if !slices.ContainsFunc(control, func(p checks.ProbeSpec) bool { return p.Name == name }) {
+				errs = append(errs, &Error{File: tr.File, Line: e.Line, Msg: fmt.Sprintf("control: the configuration has no control probe %q", name)})
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // validClass reports whether c is one of the probe result classes.

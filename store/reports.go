@@ -34,6 +34,7 @@ const reportSaltSize = 32
 type reportCounts struct {
 	Count int            `json:"count"`
 	Kinds map[string]int `json:"kinds,omitempty"`
+	Last  time.Time      `json:"last,omitzero"` // the latest report counted
 }
 
 // initReportSalt creates the reporter-hash salt the first time the database
@@ -118,6 +119,9 @@ func (db *DB) AddReport(service, kind string, userID int64, at time.Time, perUse
 			rc.Kinds = make(map[string]int)
 		}
 		rc.Kinds[kind]++
+		if at.After(rc.Last) {
+			rc.Last = at.UTC()
+		}
 		if err := putJSON(buckets, key, rc); err != nil {
 			return err
 		}
@@ -154,7 +158,7 @@ func (db *DB) ReportBuckets(service string, from, to time.Time) ([]checks.Report
 			if err := json.Unmarshal(v, &rc); err != nil {
 				return fmt.Errorf("decode bucket of %s: %w", start.Format(time.RFC3339), err)
 			}
-			out = append(out, checks.ReportBucket{Start: start, Count: rc.Count, Kinds: rc.Kinds})
+			out = append(out, checks.ReportBucket{Start: start, Count: rc.Count, Kinds: rc.Kinds, Last: rc.Last})
 		}
 		return nil
 	})
