@@ -225,7 +225,7 @@ func TestBadSettingsStopBeforeAnythingConnects(t *testing.T) {
 		want []string // each named in stderr
 	}{
 		{"listen address", nil, map[string]string{"OUTAGEBOT_LISTEN": "bad"}, []string{"OUTAGEBOT_LISTEN", `"bad"`}},
-		{"listen address as a URL", []string{"-listen", "http://127.0.0.1:9090"}, nil, []string{"OUTAGEBOT_LISTEN / -listen", "not a URL"}},
+		{"listen address as a URL", []string{"-listen", "http://127.0.0.1:9090"}, nil, []string{"OUTAGEBOT_LISTEN / -listen", "not host:port"}},
 		{"listen port", nil, map[string]string{"OUTAGEBOT_LISTEN": "127.0.0.1:99999"}, []string{"OUTAGEBOT_LISTEN", "99999"}},
 		{"channel", nil, map[string]string{"OUTAGEBOT_CHANNEL": "notachannel"}, []string{"OUTAGEBOT_CHANNEL", "notachannel"}},
 		{"channel id of a group", []string{"-channel", "-4567"}, nil, []string{"OUTAGEBOT_CHANNEL / -channel", "-4567"}},

@@ -188,11 +188,18 @@ func runBot(ctx context.Context, inv invocation) int {
 	return exitOK
 }
 
-// runCheck is `outagebot check`.
-func runCheck(ctx context.Context, inv invocation) int {
+// configAndLevel reads the configuration and the log level, as the
+// commands that probe need them; code is exitOK when both are good.
+func (inv invocation) configAndLevel() (cfg config.Config, level slog.Level, code int) {
 	level, levelErr := inv.s.level()
 	cfg, cfgErr := loadConfig(inv.s)
-	if code := problems(inv.stderr, cfgErr, levelErr); code != exitOK {
+	return cfg, level, problems(inv.stderr, cfgErr, levelErr)
+}
+
+// runCheck is `outagebot check`.
+func runCheck(ctx context.Context, inv invocation) int {
+	cfg, level, code := inv.configAndLevel()
+	if code != exitOK {
 		return code
 	}
 	log := slog.New(slog.NewTextHandler(inv.stderr, &slog.HandlerOptions{Level: level}))
@@ -219,9 +226,8 @@ func runConfig(_ context.Context, inv invocation) int {
 // every trace meets its targets, 1 when one does not, and 2 when a trace
 // cannot be read.
 func runReplay(ctx context.Context, inv invocation) int {
-	level, levelErr := inv.s.level()
-	cfg, cfgErr := loadConfig(inv.s)
-	if code := problems(inv.stderr, cfgErr, levelErr); code != exitOK {
+	cfg, level, code := inv.configAndLevel()
+	if code != exitOK {
 		return code
 	}
 	// The watcher logs each transition at info level, which stdout already

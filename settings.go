@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -72,32 +71,16 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
-// checkListen validates OUTAGEBOT_LISTEN; empty means no operator endpoints.
+// checkListen validates OUTAGEBOT_LISTEN, what net.Listen takes for TCP:
+// an optional host and a numeric port, 0 picking a free one. Empty means
+// no operator endpoints.
 func checkListen(addr string) error {
 	if addr == "" {
 		return nil
 	}
-	if err := checkHostPort(addr); err != nil {
-		return fmt.Errorf("OUTAGEBOT_LISTEN / -listen: %q: %w (e.g. 127.0.0.1:9090, or :9090 for every interface)", addr, err)
-	}
-	return nil
-}
-
-// checkHostPort accepts what net.Listen takes for TCP: an optional host
-// and a numeric port, 0 picking a free one.
-func checkHostPort(addr string) error {
-	if strings.Contains(addr, "://") {
-		return errors.New("want host:port, not a URL")
-	}
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return errors.New("want host:port")
-	}
-	if strings.ContainsAny(host, " /") {
-		return fmt.Errorf("%q is not a host", host)
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || strings.ContainsAny(host, " /") {
+		return fmt.Errorf("OUTAGEBOT_LISTEN / -listen: %q is not host:port with a port from 0 to 65535 (e.g. 127.0.0.1:9090, or :9090 for every interface)", addr)
 	}
 	return nil
 }
