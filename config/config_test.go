@@ -314,6 +314,12 @@ func TestDecodeErrors(t *testing.T) {
 			msgs: []string{"could not find expected ':'"},
 		},
 		{
+			name: "carriage return alone",
+			yaml: "schedule: '@every 1m'\r\nlimits: {}\rthresholds: {}\n",
+			want: []place{{2, ""}},
+			msgs: []string{"a carriage return without a line feed"},
+		},
+		{
 			name: "second document",
 			yaml: "schedule: '@every 1m'\n---\nschedule: '@every 2m'\n",
 			want: []place{{3, ""}},
