@@ -16,31 +16,62 @@ import (
 	"github.com/outagebot/outagebot/store"
 )
 
-// backup is `outagebot backup FILE`: it writes a consistent snapshot of the
-// database to FILE, created with mode 0600 and replaced atomically. A running
-// bot holds the database's lock, so its snapshot comes from the bot's
-// /backup (at -from, else at OUTAGEBOT_LISTEN) with OUTAGEBOT_ADMIN_TOKEN.
-// When no bot answers there, or no address or token is set, the database
-// file is read directly.
-func backup(ctx context.Context, s settings, file string, stdout, stderr io.Writer) int {
+// runBackup is `outagebot backup FILE`: it writes a consistent snapshot of
+// the database to FILE, created with mode 0600 and replaced atomically. A
+// running bot holds the database's lock, so its snapshot comes from the
+// bot's /backup (at -from, else at OUTAGEBOT_LISTEN) with
+// OUTAGEBOT_ADMIN_TOKEN. When no bot answers there, or no address or token
+// is set, the database file is read directly. FILE may not be the live
+// database: replacing it would leave the bot writing to a deleted file.
+func runBackup(ctx context.Context, inv invocation) int {
+	s, file := inv.s, inv.args[0]
+	var tokenErr error
 	if s.from != "" && s.adminToken == "" {
-		fmt.Fprintln(stderr, "outagebot backup: -from needs OUTAGEBOT_ADMIN_TOKEN, the token the running bot was given")
-		return exitUsage
+		tokenErr = errors.New("-from needs OUTAGEBOT_ADMIN_TOKEN, the token the running bot was given")
+	}
+	if code := problems(inv.stderr, checkFrom(s.from), checkListen(s.listen), tokenErr, checkDestination(file, s.db)); code != exitOK {
+		return code
 	}
 	var n int64
 	err := writeAtomically(file, func(w io.Writer) (err error) {
-		n, err = snapshot(ctx, s, w, stderr)
+		n, err = snapshot(ctx, s, w, inv.stderr)
 		return err
 	})
 	if errors.Is(err, store.ErrLocked) {
 		err = fmt.Errorf("%w: start it with OUTAGEBOT_LISTEN and OUTAGEBOT_ADMIN_TOKEN and run this with the same two", err)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "outagebot backup: %v\n", err)
+		fmt.Fprintf(inv.stderr, "outagebot backup: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "wrote %d bytes to %s\n", n, file)
+	fmt.Fprintf(inv.stdout, "wrote %d bytes to %s\n", n, file)
 	return exitOK
+}
+
+// checkDestination reports why file cannot be written with a backup of the
+// database at db: it is that database, by name or as the same file under
+// another name (a link), or it is a database that a running bot holds open
+// (one started with another OUTAGEBOT_DB).
+func checkDestination(file, db string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("refusing to write over %s: %s; name another file", file, why)
+	}
+	if absFile, err := filepath.Abs(file); err == nil {
+		if absDB, err := filepath.Abs(db); err == nil && absFile == absDB {
+			return refuse("it is the live database (OUTAGEBOT_DB / -db)")
+		}
+	}
+	dst, err := os.Stat(file)
+	if err != nil {
+		return nil // nothing there to lose
+	}
+	if src, err := os.Stat(db); err == nil && os.SameFile(src, dst) {
+		return refuse(fmt.Sprintf("it is the same file as %s, the live database (OUTAGEBOT_DB / -db)", db))
+	}
+	if store.InUse(file) {
+		return refuse("it is a database that a running process holds open, the OUTAGEBOT_DB of a running bot")
+	}
+	return nil
 }
 
 // snapshot writes the database to w, from the running bot when one answers.
@@ -79,10 +110,7 @@ func fetchBackup(ctx context.Context, base, token string, w io.Writer) (int64, e
 		return 0, fmt.Errorf("fetch backup: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	// One request: no connection is kept for later, and no proxy stands
-	// between this machine and its own bot.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
+	resp, err := localClient().Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("fetch backup: %w", err)
 	}
@@ -97,6 +125,12 @@ func fetchBackup(ctx context.Context, base, token string, w io.Writer) (int64, e
 		return n, fmt.Errorf("fetch backup from %s: after %d bytes: %w", base, n, err)
 	}
 	return n, nil
+}
+
+// localClient is the client of one request to the bot on this machine: no
+// connection is kept for later, and no proxy stands between the two.
+func localClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
 // writeAtomically writes path through write into a temporary file beside

@@ -399,7 +399,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no token", nil, nil, "TELEGRAM_TOKEN"},
 		{"unknown YAML key names file and line", []string{"check"}, map[string]string{"OUTAGEBOT_CONFIG": bad}, "bad.yaml:3"},
 		{"bad schedule", []string{"config"}, map[string]string{"OUTAGEBOT_SCHEDULE": "every now and then"}, "OUTAGEBOT_SCHEDULE"},
-		{"bad log level", []string{"config", "-log-level", "loud"}, nil, "loud"},
+		{"bad log level", []string{"check", "-log-level", "loud"}, nil, "loud"},
 		{"flag of another command", []string{"config", "-db", "x.db"}, nil, "-db"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -423,7 +423,9 @@ func TestRejectedTokenIsAClearErrorWithoutTheToken(t *testing.T) {
 	}
 	var errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(context.Background(), nil, func(k string) string { return env[k] }, &bytes.Buffer{}, &errOut) }()
+	go func() {
+		done <- run(context.Background(), nil, func(k string) string { return env[k] }, &bytes.Buffer{}, &errOut)
+	}()
 	select {
 	case code := <-done:
 		if code != 1 || !strings.Contains(errOut.String(), "rejected TELEGRAM_TOKEN") {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -71,11 +72,27 @@ func webhookPattern(raw string) (string, error) {
 }
 
 // newConsole returns the console of a running bot, on a registry of its
-// own that also holds the Go runtime's and the process's metrics.
+// own that also holds the Go runtime's and the process's metrics, and which
+// build this is.
 func newConsole(db *store.DB, log *slog.Logger) *ops.Console {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(readBuild(debug.ReadBuildInfo, buildRevision)))
 	return ops.NewConsole(ops.Options{Registry: reg, DB: db, Log: log})
+}
+
+// buildInfoGauge is outagebot_build_info: 1, with the build in its labels,
+// so that dashboards can tell which version runs where.
+func buildInfoGauge(b buildInfo) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "outagebot_build_info",
+		Help: "Always 1; the labels say which build is running: module version, VCS revision (empty when unknown) and Go version.",
+		ConstLabels: prometheus.Labels{
+			"version": b.version, "revision": b.revision, "goversion": b.goVersion,
+		},
+	})
+	g.Set(1)
+	return g
 }
 
 // serveOps serves /metrics, /healthz, /backup and, in webhook mode (hook not

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +118,8 @@ func TestOperatorEndpoints(t *testing.T) {
 		`outagebot_handler_duration_seconds_count{kind="message"} 1`,
 		`outagebot_getupdates_total{result="ok"} `,
 		`outagebot_rounds_total `,
+		`outagebot_offline 0`,
+		`outagebot_build_info{goversion="` + runtime.Version() + `",revision="`,
 		`go_goroutines `,
 	}
 	var missing []string
@@ -139,6 +143,33 @@ func TestOperatorEndpoints(t *testing.T) {
 		t.Fatalf("backup while running: exit %d, %q %q", code, out, errOut)
 	}
 	checkBackup(t, file)
+	// The live database is no place for a backup, by whatever name: the
+	// bot would go on writing to a file that no longer has one.
+	live, err := os.Stat(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherDB := map[string]string{"OUTAGEBOT_DB": filepath.Join(t.TempDir(), "other.db"), "OUTAGEBOT_ADMIN_TOKEN": adminToken}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"its own OUTAGEBOT_DB", env, "it is the live database"},
+		{"the OUTAGEBOT_DB of a bot started with other settings", otherDB, "a running process holds open"},
+	} {
+		code, _, errOut := runCommand(tc.env, "backup", "-from", base, dbPath)
+		if code != exitUsage || !strings.Contains(errOut, "refusing to write over "+dbPath) || !strings.Contains(errOut, tc.want) {
+			t.Errorf("backup onto %s: exit %d, %q; want 2 and %q", tc.name, code, errOut, tc.want)
+		}
+	}
+	if now, err := os.Stat(dbPath); err != nil || !os.SameFile(live, now) {
+		t.Errorf("the live database was replaced (%v)", err)
+	}
+	// The image's HEALTHCHECK.
+	if code, out, errOut := runCommand(env, "healthcheck", "-from", base); code != exitOK || !strings.Contains(out, "db: ok") {
+		t.Errorf("healthcheck of a healthy bot: exit %d, %q %q; want 0 and its report", code, out, errOut)
+	}
 	// Without the token the file is read directly, and the lock stops it.
 	noToken := map[string]string{"OUTAGEBOT_DB": dbPath}
 	if code, _, errOut := runCommand(noToken, "backup", file); code != 1 || !strings.Contains(errOut, "OUTAGEBOT_ADMIN_TOKEN") {
@@ -366,5 +397,176 @@ func TestWriteAtomically(t *testing.T) {
 	}
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d files, want only the backup (no temporary leftovers)", len(entries))
+	}
+}
+
+func TestHealthzAnswersWhileTelegramIsOutOfReach(t *testing.T) {
+	env := map[string]string{
+		"TELEGRAM_TOKEN":   token,
+		"TELEGRAM_API_URL": "http://" + closedPort(t),
+		"OUTAGEBOT_DB":     filepath.Join(t.TempDir(), "outagebot.db"),
+		"OUTAGEBOT_LISTEN": "127.0.0.1:0",
+	}
+	p := start(t, env)
+	base := "http://" + opsAddr(t, p)
+	eventually(t, "a failed getMe", func() bool {
+		return strings.Contains(p.stderr.String(), "cannot reach Telegram; retrying")
+	}, p.stderr)
+	code, body := fetch(t, http.MethodGet, base+"/healthz", "", "")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "telegram: not connected yet, trying since") ||
+		!strings.Contains(body, "connection refused") {
+		t.Errorf("/healthz while getMe retries = %d %q; want 503 saying Telegram is not reached, and why", code, body)
+	}
+	if code, metrics := fetch(t, http.MethodGet, base+"/metrics", "", ""); code != http.StatusOK || !strings.Contains(metrics, "outagebot_build_info{") {
+		t.Errorf("/metrics while getMe retries = %d, want 200 with outagebot_build_info:\n%s", code, metrics)
+	}
+	if code, _, _ := runCommand(env, "healthcheck", "-from", base); code != exitFailed {
+		t.Errorf("healthcheck while getMe retries: exit %d, want 1", code)
+	}
+	if code := p.stop(t); code != exitOK {
+		t.Errorf("exit %d after SIGTERM while connecting, want 0; logs:\n%s", code, p.stderr)
+	}
+	if strings.Contains(p.stderr.String(), token) {
+		t.Error("the token appears in the logs")
+	}
+}
+
+func TestHealthcheckOfABotThatIsDown(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"nothing listens", map[string]string{"OUTAGEBOT_LISTEN": closedPort(t)}, nil, "no answer"},
+		{"nothing listens at -from", nil, []string{"-from", "http://" + closedPort(t)}, "no answer"},
+		{"no address to ask", nil, nil, "set OUTAGEBOT_LISTEN"},
+		// Docker reserves exit code 2: a bad address is unhealthy too.
+		{"a bad address", map[string]string{"OUTAGEBOT_LISTEN": "bad"}, nil, "OUTAGEBOT_LISTEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCommand(tc.env, append([]string{"healthcheck"}, tc.args...)...)
+			if code != exitFailed || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestOfflineIsUnhealthyAndTheBoardShowsUnknown(t *testing.T) {
+	tg := bottest.NewServer(token)
+	defer tg.Close()
+	tg.AddChannel("outages", -100777)
+	h, control := newMeta(t), newMeta(t)
+	env := map[string]string{
+		"TELEGRAM_TOKEN":    token,
+		"TELEGRAM_API_URL":  tg.URL,
+		"OUTAGEBOT_DB":      filepath.Join(t.TempDir(), "outagebot.db"),
+		"OUTAGEBOT_CONFIG":  writeConfig(t, h.URL, h.URL, control.URL),
+		"OUTAGEBOT_LISTEN":  "127.0.0.1:0",
+		"OUTAGEBOT_CHANNEL": "@outages",
+	}
+	p := start(t, env)
+	base := "http://" + opsAddr(t, p)
+	board := func() string {
+		msgs := slices.DeleteFunc(tg.MessagesTo(-100777), func(m bottest.Message) bool { return !statusMessage(m) })
+		if len(msgs) == 0 {
+			return ""
+		}
+		return msgs[len(msgs)-1].Plain()
+	}
+	eventually(t, "a green board", func() bool { return strings.Contains(board(), "🟢 WhatsApp") }, p.stderr)
+	if code, body := fetch(t, http.MethodGet, base+"/healthz", "", ""); code != http.StatusOK {
+		t.Fatalf("/healthz online = %d:\n%s", code, body)
+	}
+
+	// Every control probe fails: this machine is offline.
+	control.down.Store(true)
+	var body string
+	eventually(t, "/healthz to say offline", func() bool {
+		var code int
+		code, body = fetch(t, http.MethodGet, base+"/healthz", "", "")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "offline: control probes failing since")
+	}, report(func() string { return body + "\n" + p.stderr.String() }))
+	eventually(t, "the board to show unknown", func() bool {
+		return strings.Contains(board(), "⚪ WhatsApp") && strings.Contains(board(), "⚪ Instagram")
+	}, report(func() string { return board() }))
+	if strings.Contains(board(), "🟢") {
+		t.Errorf("the board shows a service green while offline:\n%s", board())
+	}
+	offlineWarn := regexp.MustCompile(`level=WARN msg="this machine looks offline`)
+	if n := len(offlineWarn.FindAllString(p.stderr.String(), -1)); n != 1 {
+		t.Errorf("%d warnings that the machine is offline, want 1; logs:\n%s", n, p.stderr)
+	}
+	if code, out, _ := runCommand(env, "healthcheck", "-from", base); code != exitFailed || !strings.Contains(out, "offline") {
+		t.Errorf("healthcheck while offline: exit %d, %q; want 1 and why", code, out)
+	}
+	if n := len(alerts(tg.MessagesTo(-100777))); n != 0 {
+		t.Errorf("%d alerts posted while offline, want none", n)
+	}
+
+	control.down.Store(false)
+	eventually(t, "/healthz to be healthy again", func() bool {
+		code, _ := fetch(t, http.MethodGet, base+"/healthz", "", "")
+		return code == http.StatusOK
+	}, p.stderr)
+	eventually(t, "a green board again", func() bool { return strings.Contains(board(), "🟢 WhatsApp") }, p.stderr)
+	backWarn := regexp.MustCompile(`level=WARN msg="back online: the control probes pass again" .*offline_for=\d`)
+	eventually(t, "a warning that the machine is back online", func() bool { return backWarn.MatchString(p.stderr.String()) }, p.stderr)
+	if code := p.stop(t); code != exitOK {
+		t.Fatalf("exit %d; logs:\n%s", code, p.stderr)
+	}
+}
+
+func TestBackupRefusesTheLiveDatabase(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "outagebot.db")
+	db, err := store.Open(live, store.Options{}) // as the running bot holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	link := filepath.Join(dir, "hardlink.db")
+	if err := os.Link(live, link); err != nil {
+		t.Fatal(err)
+	}
+	symlink := filepath.Join(t.TempDir(), "symlink.db")
+	if err := os.Symlink(live, symlink); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "yesterday.db")
+	if err := os.WriteFile(old, []byte("an old backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, db string
+		want           string // "": allowed
+	}{
+		{"the same path", live, live, "it is the live database"},
+		{"the same path, spelled otherwise", filepath.Join(dir, ".", "outagebot.db"), live, "it is the live database"},
+		{"a database not created yet", filepath.Join(dir, "new.db"), filepath.Join(dir, "new.db"), "it is the live database"},
+		{"a hard link", link, live, "the same file as " + live},
+		{"a symbolic link", symlink, live, "the same file as " + live},
+		{"the database of a bot with another OUTAGEBOT_DB", live, filepath.Join(dir, "other.db"), "a running process holds open"},
+		{"an old backup", old, live, ""},
+		{"a new file", filepath.Join(dir, "today.db"), live, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkDestination(tc.file, tc.db)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("checkDestination(%s, %s) = %v, want nil", tc.file, tc.db, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("checkDestination(%s, %s) = %v, want an error saying %q", tc.file, tc.db, err, tc.want)
+			}
+		})
+	}
+	// The command says so and exits 2, the file untouched.
+	code, _, errOut := runCommand(map[string]string{"OUTAGEBOT_DB": live}, "backup", live)
+	if code != exitUsage || !strings.Contains(errOut, "outagebot: refusing to write over "+live+": it is the live database") {
+		t.Errorf("backup onto the live database: exit %d, %q", code, errOut)
+	}
+	if err := db.Ping(); err != nil {
+		t.Errorf("the live database after the refusal: %v", err)
 	}
 }

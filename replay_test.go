@@ -83,8 +83,8 @@ events:
 			stdout: []string{"lab        operational → down  tcp_refused: api,web", "PASS"}},
 		{name: "a service the configuration lacks", args: []string{"replay", lab}, code: 2,
 			stderr: "lab.yaml:4: outages[0].services[0]: unknown service \"lab\""},
-		{name: "invalid trace", args: []string{"replay", good, bad}, code: 2, stderr: "bad.yaml:4: field jitter not found"},
-		{name: "no trace", args: []string{"replay"}, code: 2, stderr: "usage: outagebot replay [-v] FILE…"},
+		{name: "invalid trace", args: []string{"replay", good, bad}, code: 2, stderr: `bad.yaml:4: unknown key "jitter"`},
+		{name: "no trace", args: []string{"replay"}, code: 2, stderr: "usage: outagebot replay [flags] FILE…"},
 		{name: "missing trace", args: []string{"replay", filepath.Join(dir, "nope.yaml")}, code: 2, stderr: "nope.yaml: no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

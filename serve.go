@@ -46,12 +46,6 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	budget := bot.NewBudget(cfg.Limits.GlobalPerSecond)
 	replies := bot.NewHTTPClient(s.token, 40*time.Second)
 	replies.Transport = console.Transport(budget.ReplyTransport(replies.Transport))
-	me, err := getMe(ctx, client, log)
-	if err != nil {
-		return err
-	}
-	log.Info("connected to Telegram", "bot", "@"+me.Username)
-
 	poller := &bot.Poller{Client: client, Offsets: db, Log: log.With("part", "poller"), OnPoll: console.Polled}
 	var updates tele.Poller = poller
 	var hook *bot.Webhook // webhook mode when set
@@ -59,11 +53,20 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		hook = bot.NewWebhook(client, s.webhookURL, log.With("part", "webhook"))
 		updates = hook
 	}
+	// The operator endpoints answer from the start: while Telegram is out
+	// of reach, /healthz says so rather than nothing answering at all.
 	stopOps, err := serveOps(s, console, db, hook, log.With("part", "ops"))
 	if err != nil {
 		return err
 	}
 	defer stopOps()
+	console.Connecting(nil)
+	me, err := getMe(ctx, client, log, console.Connecting)
+	if err != nil {
+		return err
+	}
+	console.Connected()
+	log.Info("connected to Telegram", "bot", "@"+me.Username)
 	cat := checks.NewCatalog(cfg.Services)
 	texts, err := locale.New(cat, time.UTC)
 	if err != nil {
@@ -142,6 +145,8 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher"),
 		OnTransition: console.Transitioned, OnRound: onRound,
 		OnObserve: func(obs []checks.Observation) {
+			// Whether this machine is online: /healthz, a warning.
+			console.Observed(obs)
 			if err := db.AddRound(obs); err != nil {
 				log.Error("cannot record the round for /history", "err", err)
 			}
@@ -278,9 +283,9 @@ const probeJitter = time.Second
 const userAgent = "outagebot/1 (+https://github.com/outagebot/outagebot)"
 
 // getMe identifies the bot, retrying while Telegram is unreachable: a bot
-// started during a network blip should wait, not exit. A rejected token ends
-// at once.
-func getMe(ctx context.Context, c *bot.Client, log *slog.Logger) (tele.User, error) {
+// started during a network blip should wait, not exit. Each failure that is
+// retried goes to retrying. A rejected token ends at once.
+func getMe(ctx context.Context, c *bot.Client, log *slog.Logger, retrying func(error)) (tele.User, error) {
 	for attempt := 1; ; attempt++ {
 		var me tele.User
 		callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -295,6 +300,7 @@ func getMe(ctx context.Context, c *bot.Client, log *slog.Logger) (tele.User, err
 		}
 		wait := min(time.Duration(attempt)*2*time.Second, 30*time.Second)
 		log.Warn("cannot reach Telegram; retrying", "err", err, "retry_in", wait)
+		retrying(err)
 		select {
 		case <-ctx.Done():
 			return me, ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/store"
@@ -19,8 +20,10 @@ type BoardStore interface {
 // BoardRenderer writes the text of the channel's status message.
 type BoardRenderer interface {
 	// ChannelStatus renders every service's announced state as one HTML
-	// message in lang. It must depend on the statuses alone, not on the
-	// clock: the message is edited whenever the text differs.
+	// message in lang (the board gives Unknown as the announced state of a
+	// service whose state is unknown now). It must depend on the statuses
+	// alone, not on the clock: the message is edited whenever the text
+	// differs.
 	ChannelStatus(lang string, statuses map[string]checks.Status) string
 }
 
@@ -83,6 +86,21 @@ func (b *StatusBoard) Run(ctx context.Context) {
 	}
 }
 
+// asShown is what the board shows of statuses. A service whose state is
+// unknown (this machine is offline: every control probe failed) shows as
+// unknown, not as the state last announced: nobody can vouch for that now,
+// and a green board during an outage nobody can see would be a lie.
+func asShown(statuses map[string]checks.Status) map[string]checks.Status {
+	shown := make(map[string]checks.Status, len(statuses))
+	for id, st := range statuses {
+		if st.State == checks.Unknown {
+			st.Announced, st.BadSince = checks.Unknown, time.Time{}
+		}
+		shown[id] = st
+	}
+	return shown
+}
+
 type pinParams struct {
 	ChatID              string `json:"chat_id"`
 	MessageID           int    `json:"message_id"`
@@ -102,7 +120,7 @@ func (b *StatusBoard) Update(ctx context.Context) error {
 	if len(statuses) == 0 {
 		return nil
 	}
-	text := b.render.ChannelStatus(b.o.Lang, statuses)
+	text := b.render.ChannelStatus(b.o.Lang, asShown(statuses))
 	post, posted, err := b.db.StatusPost()
 	if err != nil {
 		return fmt.Errorf("update the channel's status message: %w", err)

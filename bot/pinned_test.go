@@ -221,3 +221,37 @@ func TestStatusBoardRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStatusBoardShowsUnknownWhileOffline(t *testing.T) {
+	f := newBoardFixture(t, "@outages")
+	ctx := t.Context()
+	f.announce(t, map[string]checks.State{"whatsapp": checks.Down, "threads": checks.Operational})
+	if err := f.board.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The machine goes offline: the states are unknown, what was announced
+	// stays as it was.
+	bad := time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)
+	offline := []checks.Status{
+		{Service: "whatsapp", State: checks.Unknown, Announced: checks.Down, BadSince: bad},
+		{Service: "threads", State: checks.Unknown, Announced: checks.Operational},
+	}
+	if err := f.db.Commit(offline, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.board.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.srv.MessagesTo(boardChannel)
+	if got, want := msgs[len(msgs)-1].Text, "it\nthreads:unknown\nwhatsapp:unknown"; got != want {
+		t.Errorf("board while offline = %q, want %q", got, want)
+	}
+	// What is stored is left alone: the board only shows it otherwise.
+	statuses, err := f.db.Statuses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := statuses["whatsapp"]; st.Announced != checks.Down || !st.BadSince.Equal(bad) {
+		t.Errorf("stored status changed: %+v", st)
+	}
+}

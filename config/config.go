@@ -101,6 +101,10 @@ func Load(path string) (Config, error) {
 // naming the line in data; when there are several, they are joined with
 // errors.Join in file order. name stands for the file in those errors.
 func Parse(name string, data []byte) (Config, error) {
+	if line := strayCR(data); line > 0 {
+		return Config{}, &Error{File: name, Line: line,
+			Msg: "a carriage return without a line feed: save the file with \\n or \\r\\n line endings"}
+	}
 	root, err := parseTree(data)
 	if err != nil {
 		return Config{}, decodeErrors(name, root, err)
@@ -122,6 +126,18 @@ func Parse(name string, data []byte) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// strayCR returns the line of the first carriage return that does not end
+// a line with a line feed, or 0. YAML breaks lines there and editors do
+// not, so the lines that errors name would not be the ones people see.
+func strayCR(data []byte) int {
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		if bytes.Contains(bytes.TrimSuffix(line, []byte("\r")), []byte("\r")) {
+			return n + 1
+		}
+	}
+	return 0
 }
 
 // parseTree reads data into a node tree, which Parse uses to find the lines

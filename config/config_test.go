@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -322,7 +323,7 @@ func TestDecodeErrors(t *testing.T) {
 			name: "unknown key in thresholds",
 			yaml: "thresholds:\n  down_after: 3\n  down: 2\n",
 			want: []place{{3, "thresholds.down"}},
-			msgs: []string{"unknown key (want one of down_after, up_after, recheck, round_timeout, weak_for, group_window)"},
+			msgs: []string{"unknown key (want one of down_after, single_after, up_after, noise, failure_rate, false_recovery, prove_after, warn_after, odd_for, recheck, round_timeout, weak_for, group_window)"},
 		},
 		{
 			name: "unknown key in a probe",
@@ -340,13 +341,31 @@ func TestDecodeErrors(t *testing.T) {
 			name: "wrong type",
 			yaml: "thresholds:\n  down_after: many\n",
 			want: []place{{2, "thresholds.down_after"}},
-			msgs: []string{"cannot unmarshal !!str `many` into int"},
+			msgs: []string{`want a whole number, got the text "many"`},
 		},
 		{
 			name: "wrong type in a block list",
 			yaml: "control:\n  - name: a\n    kind: http\n    target: https://example.com/\n    status:\n      - 200\n      - ok\n",
 			want: []place{{7, "control[0].status[1]"}},
 			msgs: []string{`invalid HTTP status "ok" (want a code such as 200 or a range such as 200-499)`},
+		},
+		{
+			name: "a list for a mapping",
+			yaml: "thresholds:\n  - down_after: 3\n",
+			want: []place{{2, "thresholds"}},
+			msgs: []string{"want a mapping (key: value), got a list"},
+		},
+		{
+			name: "a mapping for a list",
+			yaml: "services:\n  whatsapp: {}\n",
+			want: []place{{2, "services"}},
+			msgs: []string{"want a list, got a mapping"},
+		},
+		{
+			name: "every kind of wrong value",
+			yaml: "schedule: [a]\nlimits:\n  paid_broadcast: maybe\n  global_per_second: lots\n",
+			want: []place{{1, "schedule"}, {3, "limits.paid_broadcast"}, {4, "limits.global_per_second"}},
+			msgs: []string{"want text, got a list", `want true or false, got the text "maybe"`, `want a number, got the text "lots"`},
 		},
 		{
 			name: "bad duration",
@@ -364,13 +383,19 @@ func TestDecodeErrors(t *testing.T) {
 			name: "not a mapping",
 			yaml: "- schedule\n",
 			want: []place{{1, ""}},
-			msgs: []string{"cannot unmarshal !!seq into config.Config"},
+			msgs: []string{"want a mapping (key: value), got a list"},
 		},
 		{
 			name: "syntax error",
 			yaml: "schedule: '@every 1m'\nlimits\n",
 			want: []place{{2, ""}},
 			msgs: []string{"could not find expected ':'"},
+		},
+		{
+			name: "carriage return alone",
+			yaml: "schedule: '@every 1m'\r\nlimits: {}\rthresholds: {}\n",
+			want: []place{{2, ""}},
+			msgs: []string{"a carriage return without a line feed"},
 		},
 		{
 			name: "second document",
@@ -389,10 +414,17 @@ func TestDecodeErrors(t *testing.T) {
 				if e.File != "bot.yaml" || !strings.Contains(e.Msg, tc.msgs[i]) {
 					t.Errorf("error %d = %+v, want file bot.yaml and message containing %q", i, e, tc.msgs[i])
 				}
+				// People write YAML: Go's names for things mean nothing to them.
+				if goTalk.MatchString(e.Msg) {
+					t.Errorf("error %d = %q speaks of Go types", i, e)
+				}
 			}
 		})
 	}
 }
+
+// goTalk matches what yaml.v3 says in Go's terms: type names, tags.
+var goTalk = regexp.MustCompile(`\b(config|checks)\.[A-Z]|\bin type\b|\binto\b|!!|\[\]|\bint\b|float64`)
 
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()

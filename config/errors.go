@@ -69,10 +69,7 @@ func sortLine(line int) int {
 
 // yaml.v3 reports positions only inside message text, as "line N: ...",
 // sometimes behind a "yaml: " prefix.
-var (
-	linePrefix   = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-)
+var linePrefix = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
 
 // decodeErrors turns what yaml.v3 returned while reading file into *Error
 // values that name the offending key, using root to find it by line.
@@ -95,50 +92,36 @@ func decodeError(file string, root *yaml.Node, msg string) *Error {
 		return e
 	}
 	e.Line, _ = strconv.Atoi(m[1]) // the pattern admits digits only
-	e.Msg = m[2]
+	config := reflect.TypeFor[Config]()
 	if f := unknownField.FindStringSubmatch(m[2]); f != nil {
+		// The key's path says which key; the message need not repeat it.
 		e.Key = keyAt(root, e.Line, f[1])
-		e.Msg = "unknown key"
-		if known := knownKeys(f[2]); len(known) > 0 {
-			e.Msg += " (want one of " + strings.Join(known, ", ") + ")"
-		}
+		e.Msg = "unknown key" + wantKeys(config, f[2])
 		return e
 	}
+	e.Msg = YAMLMessage(m[2], config)
 	e.Key = keyAt(root, e.Line, "")
+	if f := cannotUnmarshal.FindStringSubmatch(m[2]); f != nil && (f[1] == "!!seq" || f[1] == "!!map") {
+		// A block list or mapping starts on the line after its key, and
+		// the first key on that line is inside it: the key whose value it
+		// is, the outermost, is at fault.
+		e.Key = cmp.Or(collectionAt(root, e.Line), e.Key)
+	}
 	return e
 }
 
-// knownKeys lists the YAML keys of the struct type that yaml.v3 calls
-// typeName, searching the types a Config is made of.
-func knownKeys(typeName string) []string {
-	t := findStruct(reflect.TypeFor[Config](), typeName)
-	if t == nil {
-		return nil
-	}
-	keys := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
-			keys = append(keys, name)
+// collectionAt returns the path of the outermost list or mapping that
+// starts on line and is the value of a key or a list item.
+func collectionAt(root *yaml.Node, line int) string {
+	var path string
+	walk(root, "", func(p string, _, v *yaml.Node) bool {
+		if v.Line == line && (v.Kind == yaml.SequenceNode || v.Kind == yaml.MappingNode) {
+			path = p
+			return false
 		}
-	}
-	return keys
-}
-
-func findStruct(t reflect.Type, name string) reflect.Type {
-	switch t.Kind() {
-	case reflect.Slice, reflect.Array, reflect.Map, reflect.Pointer:
-		return findStruct(t.Elem(), name)
-	case reflect.Struct:
-		if t.String() == name {
-			return t
-		}
-		for i := range t.NumField() {
-			if found := findStruct(t.Field(i).Type, name); found != nil {
-				return found
-			}
-		}
-	}
-	return nil
+		return true
+	})
+	return path
 }
 
 // keyAt returns the path of the first mapping key on line, the one called

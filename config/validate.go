@@ -47,8 +47,8 @@ func (r *report) add(key, format string, args ...any) {
 
 func (c Config) problems() []*Error {
 	var r report
-	if _, err := cron.ParseStandard(c.Schedule); err != nil {
-		r.add("schedule", "invalid cron spec %q: %v", c.Schedule, err)
+	if err := c.CheckSchedule(c.Schedule); err != nil {
+		r.add("schedule", "%v", err)
 	}
 	for _, t := range []struct {
 		key string
@@ -95,6 +95,43 @@ func (c Config) problems() []*Error {
 	r.probes("control", c.Control, roundTimeout, true)
 	r.services(c.Services, roundTimeout)
 	return r
+}
+
+// minInterval is the shortest time between rounds a schedule may ask for:
+// probing Meta more often only gets the bot throttled. A configuration whose
+// rounds must end sooner than that (thresholds.round_timeout, as when tests
+// probe local servers) may go as fast as its round_timeout.
+const minInterval = 5 * time.Second
+
+// CheckSchedule reports why spec cannot be the schedule of c's rounds: it is
+// not a cron spec, or it starts rounds too often (see minInterval).
+func (c Config) CheckSchedule(spec string) error {
+	if _, err := cron.ParseStandard(spec); err != nil {
+		return fmt.Errorf("invalid cron spec %q: %v", spec, err)
+	}
+	every, ok := everyInterval(spec)
+	if !ok {
+		return nil // the other specs count in minutes
+	}
+	least := max(time.Second, min(minInterval, time.Duration(c.Thresholds.RoundTimeout)))
+	if every < least {
+		return fmt.Errorf("%q would start a round every %v; rounds must be at least %v apart (e.g. @every 30s)", spec, every, least)
+	}
+	return nil
+}
+
+// everyInterval returns the duration of an "@every" spec, as written:
+// robfig/cron would run "@every 1ms" once a second without a word.
+func everyInterval(spec string) (time.Duration, bool) {
+	fields := strings.Fields(spec)
+	if len(fields) > 0 && (strings.HasPrefix(fields[0], "TZ=") || strings.HasPrefix(fields[0], "CRON_TZ=")) {
+		fields = fields[1:]
+	}
+	if len(fields) != 2 || fields[0] != "@every" {
+		return 0, false
+	}
+	d, err := time.ParseDuration(fields[1])
+	return d, err == nil
 }
 
 func (r *report) limits(l Limits) {

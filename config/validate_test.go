@@ -28,6 +28,17 @@ func TestValidationRules(t *testing.T) {
 		{"schedule not cron", "schedule: every 30s\n", &want{1, "schedule", `invalid cron spec "every 30s"`}},
 		{"schedule empty", "schedule: ''\n", &want{1, "schedule", "invalid cron spec"}},
 		{"schedule five fields", "schedule: '*/2 * * * *'\n", nil},
+		{"schedule every minute", "schedule: '* * * * *'\n", nil},
+		{"schedule hourly", "schedule: '@hourly'\n", nil},
+		{"schedule every millisecond", "schedule: '@every 1ms'\n", &want{1, "schedule", `"@every 1ms" would start a round every 1ms; rounds must be at least 5s apart`}},
+		{"schedule under five seconds", "schedule: '@every 4.9s'\n", &want{1, "schedule", "at least 5s apart"}},
+		{"schedule under five seconds in a zone", "schedule: 'CRON_TZ=Europe/Rome @every 2s'\n", &want{1, "schedule", "at least 5s apart"}},
+		{"schedule five seconds", "schedule: '@every 5s'\n", nil},
+		// Rounds bounded tighter than 5 s may come as often as they end, down
+		// to the second that cron counts in.
+		{"schedule of short rounds", "schedule: '@every 1s'\nthresholds: {round_timeout: 900ms, recheck: 100ms}\ncontrol: []\nservices: [{id: a, name: A, probes: [{name: p, kind: tcp, target: 'x:1', timeout: 500ms}]}]\n", nil},
+		{"schedule shorter than its rounds", "schedule: '@every 2s'\nthresholds: {round_timeout: 3s}\ncontrol: []\nservices: [{id: a, name: A, probes: [{name: p, kind: tcp, target: 'x:1', timeout: 1s}]}]\n", &want{1, "schedule", "at least 3s apart"}},
+		{"schedule under cron's second", "schedule: '@every 500ms'\nthresholds: {round_timeout: 200ms, recheck: 100ms}\ncontrol: []\nservices: [{id: a, name: A, probes: [{name: p, kind: tcp, target: 'x:1', timeout: 100ms}]}]\n", &want{1, "schedule", "at least 1s apart"}},
 
 		// thresholds
 		{"down_after zero", "thresholds:\n  down_after: 0\n", &want{2, "thresholds.down_after", "at least 1"}},
@@ -225,7 +236,7 @@ func TestValidationErrorsInFileOrder(t *testing.T) {
         kind: ftp
         target: ftp://example.com/
 thresholds:
-  round_timeout: 5s
+  round_timeout: 4s
 schedule: hourly
 `
 	_, err := Parse("bot.yaml", []byte(doc))
@@ -235,13 +246,13 @@ schedule: hourly
 		`bot.yaml:16: schedule: invalid cron spec "hourly": expected exactly 5 fields, found 1: [hourly]`,
 		// The control probes come from the default, which has no line in
 		// this file, but their timeouts no longer fit the shorter round.
-		"bot.yaml: control[0].timeout: 8s exceeds thresholds.round_timeout (5s)",
-		"bot.yaml: control[1].timeout: 8s exceeds thresholds.round_timeout (5s)",
-		"bot.yaml: control[2].timeout: 8s exceeds thresholds.round_timeout (5s)",
-		"bot.yaml: control[3].timeout: 8s exceeds thresholds.round_timeout (5s)",
-		"bot.yaml: control[4].timeout: 8s exceeds thresholds.round_timeout (5s)",
-		"bot.yaml: control[5].timeout: 8s exceeds thresholds.round_timeout (5s)",
-		"bot.yaml: control[6].timeout: 8s exceeds thresholds.round_timeout (5s)",
+		"bot.yaml: control[0].timeout: 5s exceeds thresholds.round_timeout (4s)",
+		"bot.yaml: control[1].timeout: 5s exceeds thresholds.round_timeout (4s)",
+		"bot.yaml: control[2].timeout: 5s exceeds thresholds.round_timeout (4s)",
+		"bot.yaml: control[3].timeout: 5s exceeds thresholds.round_timeout (4s)",
+		"bot.yaml: control[4].timeout: 5s exceeds thresholds.round_timeout (4s)",
+		"bot.yaml: control[5].timeout: 5s exceeds thresholds.round_timeout (4s)",
+		"bot.yaml: control[6].timeout: 5s exceeds thresholds.round_timeout (4s)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse errors (-want +got):\n%s", diff)

@@ -43,12 +43,13 @@ type Options struct {
 // the parts' heartbeats whether they are alive. Its methods are safe for
 // concurrent use.
 type Console struct {
-	reg    *prometheus.Registry
-	db     DB
-	now    func() time.Time
-	log    *slog.Logger
-	hearts [numParts]heart
-	ping   pinger
+	reg     *prometheus.Registry
+	db      DB
+	now     func() time.Time
+	log     *slog.Logger
+	hearts  [numParts]heart
+	ping    pinger
+	vantage vantage
 
 	probes         *prometheus.CounterVec
 	probeSeconds   *prometheus.HistogramVec
@@ -117,7 +118,7 @@ func NewConsole(o Options) *Console {
 	}
 	c.ping.db = o.DB
 	c.reg.MustRegister(c.probes, c.probeSeconds, c.transitions, c.rounds, c.polls, c.sent,
-		c.throttled, c.updates, c.handlerSeconds, newStateCollector(o.DB))
+		c.throttled, c.updates, c.handlerSeconds, newStateCollector(o.DB), c.newOfflineGauge())
 	return c
 }
 

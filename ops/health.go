@@ -86,12 +86,15 @@ func (p *pinger) call() *pingCall {
 	return p.inflight
 }
 
-// Health checks that every watched part beat recently enough and that the
-// database takes a write within pingTimeout. It returns one line per check,
-// for people, and whether all of them passed.
+// Health checks that the bot has reached Telegram (see Connecting), that
+// this machine is online (see Observed), that every watched part beat
+// recently enough and that the database takes a write within pingTimeout.
+// It returns one line per check, for people, and whether all of them
+// passed.
 func (c *Console) Health(ctx context.Context) (report []string, ok bool) {
-	ok = true
 	now := c.now()
+	report = c.vantageReport(now)
+	ok = len(report) == 0
 	for part := range numParts {
 		h := &c.hearts[part]
 		within := time.Duration(h.within.Load())

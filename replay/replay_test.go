@@ -205,7 +205,7 @@ outages:
 	}{
 		{name: "one passes", paths: []string{good}, pass: true, contains: []string{"  PASS\n"}},
 		{name: "one of two misses", paths: []string{good, missed}, contains: []string{"  PASS\n", "MISSED", "overall, 2 traces:\n", missed + " missed its targets"}},
-		{name: "a bad trace stops everything", paths: []string{good, bad}, err: bad + ":10: field colour not found in type replay.traceFile"},
+		{name: "a bad trace stops everything", paths: []string{good, bad}, err: bad + ":10: unknown key \"colour\" (want one of name, start, end, interval, seed, services, noise, outages, events, targets)"},
 		{name: "a missing file", paths: []string{filepath.Join(dir, "nope.yaml")}, err: "reading trace: open " + filepath.Join(dir, "nope.yaml")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/config"
 )
 
 // maxProbes bounds the probes of a service in a trace: a real service has
@@ -415,7 +417,7 @@ func yamlError(file string, err error) error {
 		e := &Error{File: file, Msg: strings.TrimPrefix(m, "yaml: ")}
 		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 			e.Line, _ = strconv.Atoi(sub[1])
-			e.Msg = sub[2]
+			e.Msg = config.YAMLMessage(sub[2], reflect.TypeFor[traceFile]())
 		}
 		errs = append(errs, e)
 	}
