@@ -118,9 +118,7 @@ func (h *handler) sendShared(c tele.Context, id string, what any, opts ...any) e
 	for {
 		s, first := h.repeats.claim(k, h.Now())
 		if first {
-			err := h.send(c, what, opts...)
-			h.repeats.finish(k, s, err == nil, h.Now())
-			return err
+			return h.sendFirst(c, k, s, what, opts...)
 		}
 		<-s.done
 		if s.ok {
@@ -128,6 +126,16 @@ func (h *handler) sendShared(c tele.Context, id string, what any, opts ...any) e
 			return nil
 		}
 	}
+}
+
+// sendFirst sends the answer k, which s claimed, and records how that
+// went, even if sending panics: the others asking wait for it.
+func (h *handler) sendFirst(c tele.Context, k repeatKey, s *repeat, what any, opts ...any) (err error) {
+	sent := false
+	defer func() { h.repeats.finish(k, s, sent, h.Now()) }()
+	err = h.send(c, what, opts...)
+	sent = err == nil
+	return err
 }
 
 // textID is the id of a text answer, for sendShared: the text and the data

@@ -2,14 +2,11 @@ package handlers_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/outagebot/outagebot/bot/bottest"
 	"github.com/outagebot/outagebot/checks"
@@ -69,22 +66,29 @@ func TestStatusIsNeverOlderThanTheLastCommit(t *testing.T) {
 		t.Errorf("Giulia's /status = %q, want it in Italian", it)
 	}
 
-	clk.Advance(20 * time.Second)
-	live.commit("instagram", checks.Down, clk.Now())
-	if got, want := e.reply(aliceChat(), alice(), "/status"), "🔴 Instagram: down since 16:16 UTC (0 s)"; !strings.Contains(got, want) {
-		t.Errorf("after a round, /status = %q, want it to say %q", got, want)
-	}
-	if got, want := e.reply(aliceChat(), alice(), "/status ig"), "🔴 Instagram is down"; !strings.HasPrefix(got, want) {
-		t.Errorf("after a round, /status ig = %q, want %q", got, want)
-	}
-	// A re-check commits one service alone.
-	clk.Advance(5 * time.Second)
-	live.commit("whatsapp", checks.Operational, clk.Now())
-	if got, want := e.reply(aliceChat(), alice(), "/status"), "🟢 WhatsApp: operational"; !strings.Contains(got, want) {
-		t.Errorf("after a re-check, /status = %q, want it to say %q", got, want)
-	}
-	if got, want := e.reply(aliceChat(), alice(), "/status wa"), "🟢 WhatsApp is operational"; !strings.HasPrefix(got, want) {
-		t.Errorf("after a re-check, /status wa = %q, want %q", got, want)
+	for _, step := range []struct {
+		name    string
+		wait    time.Duration
+		service string
+		state   checks.State
+		asks    map[string]string // question → the line its answer must have
+	}{
+		{"a round", 20 * time.Second, "instagram", checks.Down, map[string]string{
+			"/status":    "🔴 Instagram: down since 16:16 UTC (0 s)",
+			"/status ig": "🔴 Instagram is down",
+		}},
+		{"a re-check of one service", 5 * time.Second, "whatsapp", checks.Operational, map[string]string{
+			"/status":    "🟢 WhatsApp: operational",
+			"/status wa": "🟢 WhatsApp is operational",
+		}},
+	} {
+		clk.Advance(step.wait)
+		live.commit(step.service, step.state, clk.Now())
+		for question, want := range step.asks {
+			if got := e.reply(aliceChat(), alice(), question); !strings.Contains(got, want) {
+				t.Errorf("after %s, %s = %q, want it to say %q", step.name, question, got, want)
+			}
+		}
 	}
 }
 
@@ -263,17 +267,8 @@ func TestGroupAnswersOnceWhenAskedAtOnce(t *testing.T) {
 // on a goroutine of its own as telebot does, and waits for the handlers.
 func (e *env) deliverAtOnce() {
 	e.t.Helper()
-	raw, err := e.bot.Raw("getUpdates", map[string]any{"offset": e.offset, "timeout": 0})
-	if err != nil {
-		e.t.Fatalf("getUpdates: %v", err)
-	}
-	var resp struct{ Result []tele.Update }
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		e.t.Fatalf("decode updates: %v", err)
-	}
 	var wg sync.WaitGroup
-	for _, u := range resp.Result {
-		e.offset = u.ID + 1
+	for _, u := range e.updates() {
 		wg.Go(func() { e.bot.ProcessUpdate(u) })
 	}
 	wg.Wait()
