@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,6 +246,7 @@ type loadBot struct {
 	texts   *locale.Locales
 	catalog *checks.Catalog
 	logs    *syncBuffer // warnings and errors only: a clean burst logs nothing
+	charts  *atomic.Int64
 	stop    func()
 }
 
@@ -256,8 +258,11 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 	if err != nil {
 		b.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(bot.RedactWriter(logs, loadToken), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs, charts := &syncBuffer{}, new(atomic.Int64)
+	log := slog.New(chartCounter{
+		Handler: slog.NewTextHandler(bot.RedactWriter(logs, loadToken), &slog.HandlerOptions{Level: slog.LevelWarn}),
+		drawn:   charts,
+	})
 
 	tg := bottest.NewServer(loadToken)
 	db, err := store.Open(filepath.Join(b.TempDir(), "outagebot.db"), store.Options{})
@@ -306,7 +311,7 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 		tb.Start()
 	}()
 	running = true
-	return &loadBot{tg: tg, db: db, texts: texts, catalog: cat, logs: logs, stop: func() {
+	return &loadBot{tg: tg, db: db, texts: texts, catalog: cat, logs: logs, charts: charts, stop: func() {
 		tb.Stop()
 		<-stopped
 		replies.CloseIdleConnections()

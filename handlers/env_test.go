@@ -197,7 +197,8 @@ func testStatuses() map[string]checks.Status {
 		"whatsapp": {Service: "whatsapp", State: checks.Down, Since: testNow().Add(-14 * time.Minute),
 			LastCheck: testNow().Add(-10 * time.Second),
 			Evidence:  []checks.Result{{Probe: "web", Class: checks.ClassHTTP5xx, Detail: "HTTP 503 <html>"}}},
-		"instagram": {Service: "instagram", State: checks.Operational, Since: testNow().Add(-3 * time.Hour)},
+		// The last round, a re-check, checked Instagram alone.
+		"instagram": {Service: "instagram", State: checks.Operational, Since: testNow().Add(-3 * time.Hour), LastCheck: testNow()},
 		"evil":      {Service: "evil", State: checks.Degraded, Since: testNow().Add(-time.Minute)},
 	}
 }
@@ -277,6 +278,14 @@ func testLocales(t testing.TB) *locale.Locales {
 // a poller would, and returns once the (synchronous) handlers are done.
 func (e *env) deliver() {
 	e.t.Helper()
+	for _, u := range e.updates() {
+		e.bot.ProcessUpdate(u)
+	}
+}
+
+// updates takes the updates queued on the fake server, as a poller would.
+func (e *env) updates() []tele.Update {
+	e.t.Helper()
 	raw, err := e.bot.Raw("getUpdates", map[string]any{"offset": e.offset, "timeout": 0})
 	if err != nil {
 		e.t.Fatalf("getUpdates: %v", err)
@@ -285,10 +294,10 @@ func (e *env) deliver() {
 	if err := json.Unmarshal(raw, &resp); err != nil {
 		e.t.Fatalf("decode updates: %v", err)
 	}
-	for _, u := range resp.Result {
-		e.offset = u.ID + 1
-		e.bot.ProcessUpdate(u)
+	if n := len(resp.Result); n > 0 {
+		e.offset = resp.Result[n-1].ID + 1
 	}
+	return resp.Result
 }
 
 // say sends text from a user into a chat and returns what the bot sent in

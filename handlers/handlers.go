@@ -68,7 +68,18 @@ type Config struct {
 	// handled; the zero value sets no limit, DefaultFloodLimit is meant
 	// for production.
 	Flood FloodLimit
+	// ChartRenders is at most how many /history charts are drawn at once;
+	// zero means DefaultChartRenders.
+	ChartRenders int
 }
+
+// DefaultChartRenders is two charts drawn at once. Drawing is CPU work of
+// about a tenth of a second for 30 days of rounds, and the bot is meant to
+// run on two cores: more at once would not finish sooner, only hold more
+// memory (tens of megabytes each) and take the cores from everything else.
+// Charts are drawn once per round and answer anyway, so a queue here is
+// rare and short.
+const DefaultChartRenders = 2
 
 // handler carries the configuration into every handler.
 type handler struct {
@@ -78,6 +89,11 @@ type handler struct {
 	token string
 	flood *floodGate  // nil without a flood limit
 	quota *groupQuota // reports counted per group
+
+	statusTexts *perRound[string] // /status by language and services
+	charts      *perRound[chart]  // /history by service, window, zone and language
+	renders     chan struct{}     // a slot per chart being drawn
+	repeats     *repeats          // answers lately sent into groups
 }
 
 // audience is who is offered a command in the command menu.
@@ -170,7 +186,16 @@ func Register(b *tele.Bot, c Config) {
 		c.Now = time.Now
 	}
 	c.ReportRule = c.ReportRule.WithDefaults()
-	h := &handler{Config: c, token: b.Token, flood: newFloodGate(c.Flood), quota: newGroupQuota(c.ReportRule)}
+	if c.ChartRenders <= 0 {
+		c.ChartRenders = DefaultChartRenders
+	}
+	h := &handler{
+		Config: c, token: b.Token, flood: newFloodGate(c.Flood), quota: newGroupQuota(c.ReportRule),
+		statusTexts: newPerRound[string](maxStatusTexts),
+		charts:      newPerRound[chart](maxCharts),
+		renders:     make(chan struct{}, c.ChartRenders),
+		repeats:     newRepeats(repeatWindow),
+	}
 	for _, cmd := range commands() {
 		b.Handle("/"+cmd.name, h.wrap(cmd.name, cmd.run))
 	}

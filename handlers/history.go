@@ -3,12 +3,14 @@ package handlers
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 
 	tele "gopkg.in/telebot.v3"
 
 	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/history"
+	"github.com/outagebot/outagebot/locale"
 	"github.com/outagebot/outagebot/store"
 )
 
@@ -22,9 +24,23 @@ type History interface {
 	Samples(service string, from, to time.Time) ([]store.Sample, error)
 }
 
+// chart is a /history answer: the chart and its caption.
+type chart struct {
+	png     []byte
+	caption string
+}
+
+// maxCharts bounds the charts kept for a round. One is about 100 kB, and a
+// round is too short for many people to ask about many services, windows,
+// zones and languages at once.
+const maxCharts = 64
+
 // showHistory handles /history <service> [window]: a chart of the service's
-// states and probe latency over the window (24h when not given), with its
-// uptime and incidents in the caption. Anyone may ask, in any chat.
+// states and probe latency over the window (24h when not given) up to the
+// last round, on the clock of the chat's time zone, with its uptime and
+// incidents in the caption. Anyone may ask, in any chat. Each chart is
+// drawn once per round, time zone and language (see perRound), and at most
+// Config.ChartRenders at once.
 func (h *handler) showHistory(c tele.Context) error {
 	p := h.text(c)
 	a := args(c.Text())
@@ -41,16 +57,59 @@ func (h *handler) showHistory(c tele.Context) error {
 			return h.send(c, p.HistoryBadWindow(a[1]))
 		}
 	}
-	now := h.Now()
-	past, err := h.past(svc.ID, now.Add(-w.Length), now)
+	zone := h.chartZone(c, p)
+	r, err := h.lastRound()
 	if err != nil {
 		return h.fail(c, err)
 	}
-	var chart bytes.Buffer
-	if err := past.WritePNG(&chart, history.ChartOptions{Title: svc.Name + " · " + w.Name, Zone: p.Location()}); err != nil {
+	key := strings.Join([]string{svc.ID, w.Name, zone.String(), p.Tag()}, " ")
+	ch, err := h.charts.get(r.id, key, func() (chart, error) {
+		return h.draw(svc, w, zone, p, r.at)
+	})
+	if err != nil {
 		return h.fail(c, err)
 	}
-	return h.send(c, &tele.Photo{File: tele.FromReader(&chart), Caption: p.HistoryCaption(svc.ID, w, past.Stats())})
+	photo := &tele.Photo{File: tele.FromReader(bytes.NewReader(ch.png)), Caption: ch.caption}
+	return h.sendShared(c, "chart "+r.id+key, photo)
+}
+
+// chartZone is the time zone of the chart for the chat of c: the one it
+// chose with /settings tz, else the one the texts show times in.
+func (h *handler) chartZone(c tele.Context, p *locale.Printer) *time.Location {
+	st, err := h.Prefs.Settings(c.Chat().ID)
+	if err != nil {
+		h.Log.Warn("cannot read the chat's time zone; charting in the default one", "chat", chatID(c), h.errAttr(err))
+		return p.Location()
+	}
+	if st.TimeZone == "" {
+		return p.Location()
+	}
+	zone, err := st.Location()
+	if err != nil {
+		h.Log.Warn("the chat's time zone does not load; charting in the default one", "chat", chatID(c), h.errAttr(err))
+		return p.Location()
+	}
+	return zone
+}
+
+// draw draws the chart of svc over the window w up to the moment to, in
+// zone and p's language, once one of the render slots is free: a month of
+// rounds takes tens of megabytes while it is drawn.
+func (h *handler) draw(svc checks.Service, w history.Window, zone *time.Location, p *locale.Printer, to time.Time) (chart, error) {
+	h.renders <- struct{}{}
+	defer func() { <-h.renders }()
+	start := time.Now()
+	past, err := h.past(svc.ID, to.Add(-w.Length), to)
+	if err != nil {
+		return chart{}, err
+	}
+	var png bytes.Buffer
+	if err := past.WritePNG(&png, history.ChartOptions{Title: svc.Name + " · " + w.Name, Zone: zone}); err != nil {
+		return chart{}, err
+	}
+	h.Log.Debug("drew a history chart", "service", svc.ID, "window", w.Name, "zone", zone.String(),
+		"lang", p.Tag(), "rounds", len(past.Points), "bytes", png.Len(), "took", time.Since(start))
+	return chart{png: png.Bytes(), caption: p.HistoryCaption(svc.ID, w, past.Stats())}, nil
 }
 
 // past reads what is known of the service from from to to.

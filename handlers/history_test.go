@@ -23,6 +23,7 @@ type fakeHistory struct {
 	incidents []checks.Incident
 	samples   map[string][]store.Sample
 	err       error // when set, every method fails with it
+	reads     int   // calls of Samples: one per chart drawn
 }
 
 func (f *fakeHistory) Incidents(service string, since time.Time) ([]checks.Incident, error) {
@@ -43,6 +44,7 @@ func (f *fakeHistory) Incidents(service string, since time.Time) ([]checks.Incid
 func (f *fakeHistory) Samples(service string, from, to time.Time) ([]store.Sample, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -53,6 +55,13 @@ func (f *fakeHistory) Samples(service string, from, to time.Time) ([]store.Sampl
 		}
 	}
 	return out, nil
+}
+
+// drawn is how many charts were drawn so far.
+func (f *fakeHistory) drawn() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 // set replaces the history.

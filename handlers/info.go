@@ -65,7 +65,8 @@ func validPayload(s string) bool {
 
 // help handles /help.
 func (h *handler) help(c tele.Context) error {
-	return h.send(c, h.text(c).Help())
+	text := h.text(c).Help()
+	return h.sendShared(c, text, text)
 }
 
 // list handles /list.
@@ -74,7 +75,8 @@ func (h *handler) list(c tele.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return h.send(c, h.text(c).List(subs))
+	text := h.text(c).List(subs)
+	return h.sendShared(c, text, text)
 }
 
 // services handles /services.
@@ -83,22 +85,41 @@ func (h *handler) services(c tele.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return h.send(c, h.text(c).Services(st))
+	text := h.text(c).Services(st)
+	return h.sendShared(c, text, text)
 }
 
+// maxStatusTexts bounds the /status answers kept for a round: every
+// language's, with room for the services named in various ways.
+const maxStatusTexts = 256
+
 // status handles /status [names]: every service in one line each, or the
-// named ones in detail. Under the answer, people who have trouble can say so:
-// for each named service, or else for each one in trouble.
+// named ones in detail, as of the last round. Under the answer, people who
+// have trouble can say so: for each named service, or else for each one in
+// trouble. Answers are made once per round and language (see perRound),
+// except those that echo names matching no service.
 func (h *handler) status(c tele.Context) error {
-	st, err := h.States.Statuses()
+	r, err := h.lastRound()
 	if err != nil {
 		return h.fail(c, err)
 	}
 	p := h.text(c)
-	names := args(c.Text())
-	if len(names) == 0 {
-		return h.send(c, p.StatusAll(st, h.Now()), affectedMarkup(p, troubled(h.Catalog.IDs(), st)))
+	ids, unknown := h.resolve(args(c.Text()))
+	var text string
+	var markup *tele.ReplyMarkup
+	switch {
+	case len(ids) == 0 && len(unknown) == 0:
+		text, _ = h.statusTexts.get(r.id, p.Tag(), func() (string, error) {
+			return p.StatusAll(r.statuses, r.at), nil
+		})
+		markup = affectedMarkup(p, troubled(h.Catalog.IDs(), r.statuses))
+	case len(unknown) == 0:
+		text, _ = h.statusTexts.get(r.id, p.Tag()+" "+strings.Join(ids, " "), func() (string, error) {
+			return p.Status(ids, nil, r.statuses, r.at), nil
+		})
+		markup = affectedMarkup(p, ids)
+	default:
+		text, markup = p.Status(ids, unknown, r.statuses, r.at), affectedMarkup(p, ids)
 	}
-	ids, unknown := h.resolve(names)
-	return h.send(c, p.Status(ids, unknown, st, h.Now()), affectedMarkup(p, ids))
+	return h.sendShared(c, textID(text, markup), text, markup)
 }

@@ -70,8 +70,10 @@ func troubled(ids []string, statuses map[string]checks.Status) []string {
 }
 
 // report handles /report [service [kind]]. Anyone may report, in any chat:
-// a report speaks for its sender, not for the chat. Without a service it
-// offers the "I'm affected" buttons instead.
+// a report speaks for its sender, not for the chat, and counts once per
+// person (see Reports.AddReport). Without a service it offers the "I'm
+// affected" buttons instead; a report written on behalf of a chat is not
+// counted, and gets the button to report as oneself.
 func (h *handler) report(c tele.Context) error {
 	p := h.text(c)
 	a := args(c.Text())
@@ -90,11 +92,19 @@ func (h *handler) report(c tele.Context) error {
 			return h.send(c, p.ReportUnknownKind(s.ID, a[1]))
 		}
 	}
-	who, ok := reporter(c)
-	if !ok {
+	if c.Message().SenderChat != nil {
+		// Written on behalf of a chat: an anonymous admin posting as the
+		// group, or a channel. Telegram does not say who is behind it, and
+		// counting the chat as a person would let one person with a few
+		// groups and channels report once from each and make a spike
+		// alone. The button under the answer carries who presses it.
+		return h.send(c, p.ReportAsChat(s.ID), affectedMarkup(p, []string{s.ID}))
+	}
+	u := c.Sender()
+	if u == nil {
 		return nil // nobody to count, nobody to answer
 	}
-	res, sig, err := h.count(c.Chat(), s.ID, kind, who)
+	res, sig, err := h.count(c.Chat(), s.ID, kind, u.ID)
 	if err != nil {
 		return h.fail(c, err)
 	}
@@ -108,7 +118,9 @@ func (h *handler) report(c tele.Context) error {
 }
 
 // affected handles a press on an "I'm affected" button: a report, of no
-// particular kind, by whoever pressed it.
+// particular kind, by whoever pressed it. A press always names the person,
+// anonymous group admins included, so it counts once per person whichever
+// chats they press it in.
 func (h *handler) affected(c tele.Context) error {
 	cb := c.Callback()
 	// The data comes from the client and may be anything: it has to name a
@@ -135,20 +147,6 @@ func (h *handler) affected(c tele.Context) error {
 		return fmt.Errorf("answer report of %s: %w", s.ID, err)
 	}
 	return nil
-}
-
-// reporter is who speaks in the message of c: its user or, for a message
-// written on behalf of a chat (an anonymous group admin, a channel), that
-// chat. Such messages carry a placeholder user that every anonymous admin
-// shares, and counting it would make them all one person.
-func reporter(c tele.Context) (int64, bool) {
-	if sc := c.Message().SenderChat; sc != nil {
-		return sc.ID, true
-	}
-	if u := c.Sender(); u != nil {
-		return u.ID, true
-	}
-	return 0, false
 }
 
 // reportOutcome is what became of a report.

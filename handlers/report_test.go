@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,14 +168,6 @@ func TestReportInGroups(t *testing.T) {
 			e.srv.SetChatMember(supergroup().ID, bob().ID, "restricted")
 			return e.say(supergroup(), bob(), "/report@outage_test_bot wa")
 		}, []countedReport{{"whatsapp", "", 43}}},
-		// The placeholder user of anonymous admins is nobody: the group
-		// speaks, once per period like a person.
-		{"anonymous admin", func(e *env) []bottest.Message {
-			return e.sendAs(supergroup(), supergroup(), "/report wa")
-		}, []countedReport{{"whatsapp", "", supergroup().ID}}},
-		{"channel posting in the group", func(e *env) []bottest.Message {
-			return e.sendAs(supergroup(), channel(), "/report wa")
-		}, []countedReport{{"whatsapp", "", channel().ID}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -189,6 +182,61 @@ func TestReportInGroups(t *testing.T) {
 				t.Errorf("asked getChatMember %d times; anyone may report", len(calls))
 			}
 		})
+	}
+}
+
+// asChat is the answer to a /report about WhatsApp written on behalf of a
+// chat.
+const asChat = "🙋 A report sent on behalf of a group or channel can't be counted: I can't tell who sent it, " +
+	"and one person could report once from every chat. Tap the button to report WhatsApp as yourself."
+
+// TestReportOnBehalfOfAChat has one person report as three groups (as their
+// anonymous admin) and as two channels (posting into a group): Telegram
+// does not say who is behind such messages, so none counts, and each answer
+// offers the button that names who presses it. Pressing it under all five
+// answers counts the person once.
+func TestReportOnBehalfOfAChat(t *testing.T) {
+	e := newEnv(t)
+	groups := []bottest.Chat{
+		{ID: -1001, Type: "supergroup", Title: "One"},
+		{ID: -1002, Type: "supergroup", Title: "Two"},
+		{ID: -1003, Type: "supergroup", Title: "Three"},
+	}
+	channels := []bottest.Chat{
+		{ID: -1004, Type: "channel", Title: "Four"},
+		{ID: -1005, Type: "channel", Title: "Five"},
+	}
+	type answer struct {
+		chat bottest.Chat
+		id   int
+	}
+	var answers []answer
+	for i, as := range append(slices.Clone(groups), channels...) {
+		in := as
+		if as.Type == "channel" {
+			in = groups[i%len(groups)] // a channel posts into a group
+		}
+		msgs := e.sendAs(in, as, "/report wa login")
+		if len(msgs) != 1 || msgs[0].Plain() != asChat {
+			t.Fatalf("/report as %s: replies %+v, want %q", as.Title, msgs, asChat)
+		}
+		want := keyboard{{{"🙋 I'm affected: WhatsApp", "\faff|whatsapp"}}}
+		if diff := cmp.Diff(want, keyboardOf(t, msgs[0])); diff != "" {
+			t.Errorf("/report as %s: keyboard (-want +got):\n%s", as.Title, diff)
+		}
+		answers = append(answers, answer{in, msgs[0].ID})
+	}
+	if got := e.reports.reports(); got != nil {
+		t.Fatalf("reports on behalf of chats counted: %+v", got)
+	}
+	for i, a := range answers {
+		got := outcome(e.press(a.chat, alice(), a.id, "\faff|whatsapp").Param("text"))
+		if want := map[bool]string{true: "counted", false: "already"}[i == 0]; got != want {
+			t.Errorf("press %d: %q, want %q", i+1, got, want)
+		}
+	}
+	if diff := cmp.Diff([]countedReport{{"whatsapp", "", alice().ID}}, e.reports.reports()); diff != "" {
+		t.Errorf("reports (-want +got):\n%s", diff)
 	}
 }
 

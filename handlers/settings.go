@@ -146,16 +146,20 @@ func (h *handler) settings(c tele.Context) error {
 		return h.fail(c, err)
 	}
 	if a := args(c.Text()); len(a) >= 2 && strings.EqualFold(a[0], "tz") {
-		st.TimeZone = a[1]
+		zone := a[1]
 		// Checked here rather than left to SetSettings, so that a typo is
 		// told apart from a failing database.
-		if _, err := st.Location(); err != nil {
-			return h.send(c, p.ZoneUnknown(a[1]))
+		if err := store.CheckTimeZone(zone); err != nil {
+			if near, ok := nearestZone(zone); ok {
+				return h.send(c, p.ZoneNearest(zone, near))
+			}
+			return h.send(c, p.ZoneUnknown(zone))
 		}
+		st.TimeZone = zone
 		if err := h.Prefs.SetSettings(chat.ID, st); err != nil {
 			return h.fail(c, err)
 		}
-		return h.send(c, p.ZoneSet(a[1]))
+		return h.send(c, p.ZoneSet(zone))
 	}
 	text, markup, err := settingsMenu(c, p, st)
 	if err != nil {
@@ -231,4 +235,36 @@ func (h *handler) here(c tele.Context) error {
 		return h.fail(c, err)
 	}
 	return h.send(c, p.Here(st.TopicID == 0))
+}
+
+// nearestZone guesses the zone a refused name was meant to be, from the
+// usual slips: slashes doubled or left over ("Europe//Rome/"), a path of
+// the zoneinfo directory ("right/UTC", "posix/Asia/Tokyo"), capitals
+// missed ("europe/rome", "utc"). It reports false when no guess is a zone.
+func nearestZone(typed string) (string, bool) {
+	trimmed := typed
+	for _, dir := range []string{"posix/", "right/"} {
+		trimmed = strings.TrimPrefix(trimmed, dir)
+	}
+	words := strings.FieldsFunc(trimmed, func(r rune) bool { return r == '/' })
+	joined := strings.Join(words, "/")
+	for _, guess := range []string{joined, titleZone(joined), strings.ToUpper(joined)} {
+		if guess != typed && store.CheckTimeZone(guess) == nil {
+			return guess, true
+		}
+	}
+	return "", false
+}
+
+// titleZone capitalises name the way the tz database writes most names:
+// each word, and each part of a word after '_' or '-', starts with a
+// capital; the rest is small ("america/new_york" → "America/New_York").
+func titleZone(name string) string {
+	b := []byte(strings.ToLower(name))
+	for i := range b {
+		if (i == 0 || b[i-1] == '/' || b[i-1] == '_' || b[i-1] == '-') && 'a' <= b[i] && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
 }

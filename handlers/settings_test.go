@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,17 +198,35 @@ func TestTamperedSettingsButton(t *testing.T) {
 }
 
 func TestSettingsTimeZone(t *testing.T) {
+	const (
+		set     = "🕒 Time zone set to %s. Quiet hours and /history charts follow its clock."
+		unknown = "❓ I don't know the time zone “%s”. Write a tz database name exactly, capitals included, such as Europe/Rome, America/New_York or Asia/Kolkata."
+		nearest = "❓ I don't know the time zone “%s”. Did you mean %s? Send /settings tz %[2]s."
+	)
 	for _, tc := range []struct {
 		text  string
 		reply string
 		zone  string // stored afterwards
 	}{
-		{"/settings tz Europe/Rome", "🕒 Time zone set to Europe/Rome. Quiet hours follow its clock.", "Europe/Rome"},
-		{"/settings TZ America/Argentina/Buenos_Aires", "🕒 Time zone set to America/Argentina/Buenos_Aires. Quiet hours follow its clock.", "America/Argentina/Buenos_Aires"},
-		{"/settings tz Mars/Olympus", "❓ I don't know the time zone “Mars/Olympus”. Use a name such as Europe/Rome, America/New_York or Asia/Kolkata.", ""},
-		{"/settings tz <b>&", "❓ I don't know the time zone “<b>&”. Use a name such as Europe/Rome, America/New_York or Asia/Kolkata.", ""},
-		{"/settings tz ../../etc/passwd", "❓ I don't know the time zone “../../etc/passwd”. Use a name such as Europe/Rome, America/New_York or Asia/Kolkata.", ""},
-		{"/settings tz Local", "❓ I don't know the time zone “Local”. Use a name such as Europe/Rome, America/New_York or Asia/Kolkata.", ""},
+		{"/settings tz Europe/Rome", fmt.Sprintf(set, "Europe/Rome"), "Europe/Rome"},
+		{"/settings TZ America/Argentina/Buenos_Aires", fmt.Sprintf(set, "America/Argentina/Buenos_Aires"), "America/Argentina/Buenos_Aires"},
+		{"/settings tz UTC", fmt.Sprintf(set, "UTC"), "UTC"},
+		{"/settings tz Mars/Olympus", fmt.Sprintf(unknown, "Mars/Olympus"), ""},
+		{"/settings tz <b>&", fmt.Sprintf(unknown, "<b>&"), ""},
+		{"/settings tz ../../etc/passwd", fmt.Sprintf(unknown, "../../etc/passwd"), ""},
+		{"/settings tz Local", fmt.Sprintf(unknown, "Local"), ""},
+		// Names a zoneinfo directory answers to, but not the embedded data.
+		{"/settings tz posixrules", fmt.Sprintf(unknown, "posixrules"), ""},
+		{"/settings tz localtime", fmt.Sprintf(unknown, "localtime"), ""},
+		{"/settings tz Europe//Rome", fmt.Sprintf(nearest, "Europe//Rome", "Europe/Rome"), ""},
+		{"/settings tz Europe/Rome/", fmt.Sprintf(nearest, "Europe/Rome/", "Europe/Rome"), ""},
+		{"/settings tz right/UTC", fmt.Sprintf(nearest, "right/UTC", "UTC"), ""},
+		{"/settings tz posix/Asia/Tokyo", fmt.Sprintf(nearest, "posix/Asia/Tokyo", "Asia/Tokyo"), ""},
+		{"/settings tz america/new_york", fmt.Sprintf(nearest, "america/new_york", "America/New_York"), ""},
+		{"/settings tz EUROPE/ROME", fmt.Sprintf(nearest, "EUROPE/ROME", "Europe/Rome"), ""},
+		{"/settings tz utc", fmt.Sprintf(nearest, "utc", "UTC"), ""},
+		// Echoed without what could disguise it.
+		{"/settings tz \u202eEurope/Rome\u2066", fmt.Sprintf(unknown, "Europe/Rome"), ""},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			e := newEnv(t)

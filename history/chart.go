@@ -103,7 +103,8 @@ func (h History) WritePNG(w io.Writer, o ChartOptions) error {
 	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
 	dc.FillText(title, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y}, o.Title)
 
-	p, err := h.latencyPlot(zone)
+	sp := h.spacing()
+	p, err := h.latencyPlot(zone, sp)
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func (h History) WritePNG(w io.Writer, o ChartOptions) error {
 	x := func(t time.Time) vg.Length {
 		return band.Min.X + vg.Length(float64(t.Sub(h.From))/float64(h.To.Sub(h.From)))*(band.Max.X-band.Min.X)
 	}
-	for _, s := range h.Timeline() {
+	for _, s := range h.timeline(sp) {
 		dc.FillPolygon(stateColor(s.State), []vg.Point{
 			{X: x(s.From), Y: band.Min.Y}, {X: x(s.To), Y: band.Min.Y},
 			{X: x(s.To), Y: band.Max.Y}, {X: x(s.From), Y: band.Max.Y},
@@ -143,8 +144,9 @@ func textStyle(size vg.Length) draw.TextStyle {
 }
 
 // latencyPlot plots the median latency over the window, in milliseconds,
-// on a time axis in zone. The line breaks where nothing was watched.
-func (h History) latencyPlot(zone *time.Location) (*plot.Plot, error) {
+// on a time axis in zone. The line breaks where nothing was watched, as sp
+// tells.
+func (h History) latencyPlot(zone *time.Location, sp spacing) (*plot.Plot, error) {
 	p := plot.New()
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Tick.Label.Font = textStyle(9).Font
@@ -158,7 +160,7 @@ func (h History) latencyPlot(zone *time.Location) (*plot.Plot, error) {
 	grid := plotter.NewGrid()
 	grid.Vertical.Color, grid.Horizontal.Color = color.Gray{Y: 225}, color.Gray{Y: 225}
 	p.Add(grid)
-	for _, seg := range h.latencySegments() {
+	for _, seg := range h.latencySegments(sp) {
 		line, err := plotter.NewLine(seg)
 		if err != nil {
 			return nil, fmt.Errorf("draw history chart: %w", err)
@@ -174,10 +176,10 @@ func (h History) latencyPlot(zone *time.Location) (*plot.Plot, error) {
 // latencyBins bins (or fewer, as many as the rounds fill), each at the
 // median of its rounds' latencies, broken where nothing was measured for
 // longer than a gap.
-func (h History) latencySegments() []plotter.XYs {
+func (h History) latencySegments(sp spacing) []plotter.XYs {
 	span := h.To.Sub(h.From)
 	bins := latencyBins
-	if step := h.interval(); step > 0 {
+	if step := sp.step; step > 0 {
 		bins = max(1, min(bins, int(span/step)))
 	}
 	width := span / time.Duration(bins)
@@ -193,7 +195,7 @@ func (h History) latencySegments() []plotter.XYs {
 	var last time.Time
 	// Neighbouring bins always join; farther ones only across less than a
 	// gap.
-	join := max(h.gap(), width)
+	join := max(sp.gap, width)
 	for i, vs := range values {
 		if len(vs) == 0 {
 			continue

@@ -121,9 +121,15 @@ func (h History) interval() time.Duration {
 	return gaps[len(gaps)/2]
 }
 
-// gap is the longest silence between rounds that still counts as watched.
-func (h History) gap() time.Duration {
-	return max(minGap, gapRounds*h.interval())
+// spacing is how the rounds of a history are spaced: step, the typical
+// interval between them, and gap, the longest silence that still counts as
+// watched. Finding step sorts every interval, so a history's spacing is
+// found once per drawing or summing up, and passed around.
+type spacing struct{ step, gap time.Duration }
+
+func (h History) spacing() spacing {
+	step := h.interval()
+	return spacing{step: step, gap: max(minGap, gapRounds*step)}
 }
 
 // stretch is the time [from, to).
@@ -132,8 +138,8 @@ type stretch struct{ from, to time.Time }
 // watched returns the stretches of the window that rounds cover, in order.
 // A round covers the time until the next one when that is within the gap,
 // and otherwise one typical interval; the window's ends count as rounds.
-func (h History) watched() []stretch {
-	gap, step := h.gap(), h.interval()
+func (h History) watched(sp spacing) []stretch {
+	gap, step := sp.gap, sp.step
 	var out []stretch
 	for i, p := range h.Points {
 		if p.At.Before(h.From) || !p.At.Before(h.To) {
@@ -187,11 +193,14 @@ func (h History) troubles() []Span {
 // Timeline returns the window as consecutive spans, oldest first: Unknown
 // where nothing was watched, else the worst state of the incident open, else
 // Operational.
-func (h History) Timeline() []Span {
+func (h History) Timeline() []Span { return h.timeline(h.spacing()) }
+
+// timeline is Timeline with the spacing of h.
+func (h History) timeline(sp spacing) []Span {
 	if !h.From.Before(h.To) {
 		return nil
 	}
-	watched, troubles := h.watched(), h.troubles()
+	watched, troubles := h.watched(sp), h.troubles()
 	// Every cut lies within the window: the watched stretches and the
 	// troubles are clipped to it.
 	cuts := []time.Time{h.From, h.To}

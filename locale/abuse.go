@@ -24,3 +24,10 @@ func (p *Printer) ReportGroupFull(id string, period time.Duration) string {
 func (p *Printer) ReportGroupFullAlert(id string, period time.Duration) string {
 	return p.fill(p.t.ReportGroupFull, plain("service", p.name(id)), markup("period", p.duration(period)))
 }
+
+// ReportAsChat tells whoever sent a /report about service id on behalf of a
+// group or a channel that it was not counted, since it names nobody, and
+// how to report as themselves: with the "I'm affected" button under it.
+func (p *Printer) ReportAsChat(id string) string {
+	return p.fill(p.t.ReportAsChat, data("service", p.name(id)))
+}

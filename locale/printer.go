@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -80,8 +81,50 @@ type arg struct {
 }
 
 // data is a placeholder value taken from outside (a name, a probe detail,
-// something a user typed): it is escaped.
-func data(key, s string) arg { return arg{key, html.EscapeString(s), true} }
+// something a user typed): it is cleaned of what could disguise it or the
+// text around it (see clean), then escaped.
+func data(key, s string) arg { return arg{key, html.EscapeString(clean(s)), true} }
+
+// clean returns s without the characters that let a value pretend to be
+// something else once echoed: bidirectional embeddings, overrides, isolates
+// and marks (an override turns "whatsapp" into a name that reads
+// backwards, and an unmatched isolate in one of our right-to-left texts
+// spills into the words after it), control characters, and the
+// invisible format characters that no language needs. Line breaks and
+// tabs become spaces, so that an echoed value stays on its line. The
+// joiners (U+200C, U+200D) stay: Persian, Hindi and emoji need them.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, unwanted) {
+		return s // the usual case, without an allocation
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' ||
+			r == '\u0085' || r == '\u2028' || r == '\u2029':
+			return ' '
+		case unwanted(r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// unwanted reports whether r is one of the characters clean takes out.
+func unwanted(r rune) bool {
+	switch {
+	case unicode.IsControl(r), // C0, DEL and C1
+		r == '\u061c',                // Arabic letter mark
+		r == '\u200e', r == '\u200f', // left-to-right and right-to-left marks
+		'\u202a' <= r && r <= '\u202e', // embeddings, pop, overrides
+		'\u2066' <= r && r <= '\u2069', // isolates and pop
+		'\u206a' <= r && r <= '\u206f', // deprecated shaping and swapping controls
+		r == '\u2028', r == '\u2029',   // line and paragraph separators
+		r == '\ufeff',                  // byte order mark, zero-width no-break space
+		'\ufff9' <= r && r <= '\ufffb': // interlinear annotation
+		return true
+	}
+	return false
+}
 
 // markup is a placeholder value this package rendered itself: escaped
 // already where it goes into HTML, with its own parts isolated.

@@ -102,6 +102,12 @@ func (p *Printer) ZoneUnknown(zone string) string {
 	return p.fill(p.t.ZoneUnknown, data("zone", clip(zone, maxName)))
 }
 
+// ZoneNearest answers /settings tz with a name, as typed, that is no time
+// zone but looks like a mistyped one: nearest.
+func (p *Printer) ZoneNearest(zone, nearest string) string {
+	return p.fill(p.t.ZoneNearest, data("zone", clip(zone, maxName)), data("nearest", clip(nearest, maxName)))
+}
+
 // Here confirms where a forum's alerts go from now on: the topic /here was
 // sent in, or the General topic.
 func (p *Printer) Here(general bool) string {

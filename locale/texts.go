@@ -74,6 +74,7 @@ type texts struct {
 	ReportTop         string // plain: {kind}, {share}: a percentage
 	ReportAlready     string // plain: {service}, {period}
 	ReportGroupFull   string // plain: {service}, {period}: the group's quota of reports is used up
+	ReportAsChat      string // {service}: a /report written on behalf of a chat is not counted
 	ReportUnknownKind string // {kind}, {kinds}, {service}: a service id
 	ValidServices     string // {names}
 	AffectedButton    string // plain, {service}
@@ -124,6 +125,7 @@ type texts struct {
 	SettingsNotAdmin      string            // plain, also used as a callback alert
 	ZoneSet               string            // {zone}
 	ZoneUnknown           string            // {zone}: as typed
+	ZoneNearest           string            // {zone}: as typed; {nearest}: a zone name that loads
 	HereSet               string
 	HereGeneral           string
 	HereNoTopics          string

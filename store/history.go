@@ -113,8 +113,17 @@ func (db *DB) Samples(service string, from, to time.Time) ([]Sample, error) {
 			return nil
 		}
 		c := b.Cursor()
-		last := timeKey(to)
-		for k, v := c.Seek(timeKey(from)); k != nil && bytes.Compare(k, last) <= 0; k, v = c.Next() {
+		first, last := timeKey(from), timeKey(to)
+		// Counted first: a month of rounds is 86,400 samples, and a slice
+		// grown by append to that many would allocate five times its size.
+		n := 0
+		for k, _ := c.Seek(first); k != nil && bytes.Compare(k, last) <= 0; k, _ = c.Next() {
+			n++
+		}
+		if n > 0 {
+			out = make([]Sample, 0, n)
+		}
+		for k, v := c.Seek(first); k != nil && bytes.Compare(k, last) <= 0; k, v = c.Next() {
 			s, err := decodeSample(k, v)
 			if err != nil {
 				return err

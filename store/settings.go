@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -37,7 +38,7 @@ const clockLayout = "15:04"
 
 // Validate reports what is wrong with s: a quiet-hours bound that is not a
 // 24-hour "15:04" clock, one bound without the other, or a time zone that
-// is not an IANA zone name.
+// does not load. SetSettings holds a newly chosen zone to CheckTimeZone too.
 func (s Settings) Validate() error {
 	if (s.QuietFrom == "") != (s.QuietTo == "") {
 		return fmt.Errorf("quiet hours %q to %q: give both ends or neither", s.QuietFrom, s.QuietTo)
@@ -53,7 +54,58 @@ func (s Settings) Validate() error {
 	return nil
 }
 
-// Location returns the chat's time zone, UTC when none is set.
+// CheckTimeZone reports whether name is a time zone a chat may choose: a
+// zone of the tz database written exactly as the database names it
+// ("Europe/Rome", "UTC", "America/Argentina/Buenos_Aires"), which loads.
+//
+// time.LoadLocation alone is not enough: it reads the system's zoneinfo
+// directory before the tzdata embedded in the binary, and a directory
+// answers to more than zone names: "Europe//Rome", "posixrules",
+// "right/UTC" (clocks counting leap seconds), "localtime". Such a name
+// loads on one machine and not on the next, where only the embedded data
+// is, and the chat's quiet hours would silently fall back to UTC. Every
+// zone of the embedded data has a name of words that start with a capital
+// letter, separated by single slashes; the files that are not zones start
+// with a small letter or hold a dot. A test holds this rule to the
+// embedded data and to the system's directory.
+func CheckTimeZone(name string) error {
+	if !zoneName(name) || name == "Local" {
+		// "Local" is the server's own zone, which tells a reader nothing.
+		return fmt.Errorf("time zone %q: want a tz database name such as Europe/Rome", name)
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return fmt.Errorf("time zone %q: %w", name, err)
+	}
+	return nil
+}
+
+// maxZoneName bounds a zone name; the longest in the database has 32
+// characters.
+const maxZoneName = 64
+
+// zoneName reports whether name is written as the tz database writes zone
+// names: words of ASCII letters, digits and "_+-", each starting with a
+// capital letter, separated by single slashes.
+func zoneName(name string) bool {
+	if name == "" || len(name) > maxZoneName {
+		return false
+	}
+	for word := range strings.SplitSeq(name, "/") {
+		if word == "" || word[0] < 'A' || word[0] > 'Z' {
+			return false
+		}
+		for _, r := range word {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '+' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Location returns the chat's time zone, UTC when none is set. It loads
+// whatever was stored, even a name that CheckTimeZone would now refuse:
+// a chat that chose a zone keeps its clock as long as the zone loads.
 func (s Settings) Location() (*time.Location, error) {
 	if s.TimeZone == "" {
 		return time.UTC, nil
@@ -110,13 +162,26 @@ func (db *DB) Settings(chatID int64) (Settings, error) {
 }
 
 // SetSettings stores the chat's settings, replacing the previous ones, after
-// checking them with Validate. Settings equal to the defaults are not
-// stored at all.
+// checking them with Validate, and a time zone other than the stored one
+// with CheckTimeZone: a chat that chose a zone before CheckTimeZone was as
+// strict keeps it while it changes other settings. Settings equal to the
+// defaults are not stored at all.
 func (db *DB) SetSettings(chatID int64, s Settings) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("set settings of chat %d: %w", chatID, err)
 	}
 	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+		if s.TimeZone != "" {
+			var old Settings
+			if _, err := getJSON(bucket(tx, bucketSettings), chatKey(chatID), &old); err != nil {
+				return fmt.Errorf("read settings: %w", err)
+			}
+			if s.TimeZone != old.TimeZone {
+				if err := CheckTimeZone(s.TimeZone); err != nil {
+					return err
+				}
+			}
+		}
 		return putSettings(tx, chatID, s)
 	})
 	if err != nil {

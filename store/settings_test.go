@@ -1,11 +1,17 @@
 package store
 
 import (
+	"archive/zip"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.etcd.io/bbolt"
 )
 
 func TestSettingsRoundTrip(t *testing.T) {
@@ -54,6 +60,15 @@ func TestSetSettingsValidates(t *testing.T) {
 		{"unknown zone", Settings{TimeZone: "Mars/Olympus_Mons"}, `time zone "Mars/Olympus_Mons"`},
 		{"path in zone", Settings{TimeZone: "../../etc/passwd"}, `time zone "../../etc/passwd"`},
 		{"server's zone", Settings{TimeZone: "Local"}, `time zone "Local"`},
+		{"zone with a link's name", Settings{TimeZone: "Asia/Calcutta"}, ""},
+		{"doubled slash", Settings{TimeZone: "Europe//Rome"}, `time zone "Europe//Rome"`},
+		{"trailing slash", Settings{TimeZone: "Europe/Rome/"}, `time zone "Europe/Rome/"`},
+		{"posix rules file", Settings{TimeZone: "posixrules"}, `time zone "posixrules"`},
+		{"leap-second clock", Settings{TimeZone: "right/UTC"}, `time zone "right/UTC"`},
+		{"posix tree", Settings{TimeZone: "posix/Europe/Rome"}, `time zone "posix/Europe/Rome"`},
+		{"machine's zone file", Settings{TimeZone: "localtime"}, `time zone "localtime"`},
+		{"small letters", Settings{TimeZone: "europe/rome"}, `time zone "europe/rome"`},
+		{"not a zone file", Settings{TimeZone: "zone.tab"}, `time zone "zone.tab"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, _ := openTest(t)
@@ -183,4 +198,81 @@ func TestStatusPostRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status post (-want +got):\n%s", diff)
 	}
+}
+
+// TestSetSettingsKeepsAStoredZone stores a zone from before CheckTimeZone was
+// strict: the chat can still change its other settings, but not choose
+// another such zone.
+func TestSetSettingsKeepsAStoredZone(t *testing.T) {
+	db, _ := openTest(t)
+	old := Settings{TimeZone: "UTC"}
+	if err := db.SetSettings(1, old); err != nil {
+		t.Fatal(err)
+	}
+	// What an older version let through, written as it stored it.
+	odd := Settings{TimeZone: "Etc//UTC"}
+	if _, err := odd.Location(); err != nil {
+		t.Skipf("%q does not load on this machine: %v", odd.TimeZone, err)
+	}
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error { return putSettings(tx, 1, odd) }); err != nil {
+		t.Fatal(err)
+	}
+	odd.OnlyDown = true
+	if err := db.SetSettings(1, odd); err != nil {
+		t.Errorf("changing another setting of a chat with a stored zone: %v", err)
+	}
+	if err := db.SetSettings(1, Settings{TimeZone: "Etc//GMT"}); err == nil {
+		t.Error("a newly chosen odd zone was accepted")
+	}
+}
+
+// TestTimeZoneNamesAreTheEmbeddedOnes holds CheckTimeZone to the tzdata the
+// binary embeds (time/tzdata is generated from $GOROOT/lib/time/zoneinfo.zip):
+// every zone in it is accepted, and nothing else the system's zoneinfo
+// directory holds is.
+func TestTimeZoneNamesAreTheEmbeddedOnes(t *testing.T) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Skipf("no go command to find the embedded tzdata: %v", err)
+	}
+	z, err := zip.OpenReader(filepath.Join(strings.TrimSpace(string(out)), "lib", "time", "zoneinfo.zip"))
+	if err != nil {
+		t.Skipf("no zoneinfo.zip in GOROOT: %v", err)
+	}
+	defer z.Close()
+	embedded := make(map[string]bool, len(z.File))
+	for _, f := range z.File {
+		embedded[f.Name] = true
+		if err := CheckTimeZone(f.Name); err != nil {
+			t.Errorf("a zone of the embedded data is refused: %v", err)
+		}
+	}
+	if len(embedded) < 400 {
+		t.Fatalf("only %d zones in the embedded data", len(embedded))
+	}
+
+	const system = "/usr/share/zoneinfo"
+	if _, err := os.Stat(system); err != nil {
+		t.Logf("no system zoneinfo to compare with: %v", err)
+		return
+	}
+	checked := 0
+	err = filepath.WalkDir(system, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name, err := filepath.Rel(system, path)
+		if err != nil {
+			return err
+		}
+		checked++
+		if !embedded[name] && zoneName(name) {
+			t.Errorf("%s/%s is not in the embedded data, yet it is written like a zone name", system, name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d zones embedded, %d files in %s", len(embedded), checked, system)
 }
