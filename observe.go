@@ -9,12 +9,6 @@ import (
 	"github.com/outagebot/outagebot/checks"
 )
 
-// reportSource is what the bot needs of the database to weigh people's
-// reports.
-type reportSource interface {
-	ReportBuckets(service string, from, to time.Time) ([]checks.ReportBucket, error)
-}
-
 // evidence gathers, for a round, the three kinds of evidence the detector
 // fuses: what the probes saw, what Meta says, and what people report.
 type evidence struct {
@@ -23,8 +17,7 @@ type evidence struct {
 	official *checks.Official // nil when the official status is not polled
 	every    time.Duration    // how often Meta's status is fetched
 	timeout  time.Duration    // bound of one fetch
-	reports  reportSource
-	rule     checks.ReportRule
+	reports  *checks.Reports
 	now      func() time.Time
 	log      *slog.Logger
 
@@ -45,12 +38,12 @@ func (e *evidence) observe(ctx context.Context, services []string) []checks.Obse
 				obs[i].Official = append(obs[i].Official, s)
 			}
 		}
-		buckets, err := e.reports.ReportBuckets(svc.ID, e.rule.Since(now), now.Add(checks.ReportBucketSize))
+		sig, err := e.reports.Signal(svc.ID, now)
 		if err != nil {
 			e.log.Error("cannot read reports; this round goes without them", "service", svc.ID, "err", err)
 			continue
 		}
-		obs[i].Reports = checks.ReportSpike(buckets, now, e.rule)
+		obs[i].Reports = sig
 	}
 	return obs
 }

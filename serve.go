@@ -132,8 +132,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		catalog: cat,
 		every:   time.Duration(cfg.Official.Every),
 		timeout: time.Duration(cfg.Official.Timeout),
-		reports: db,
-		rule:    cfg.Reports,
+		reports: &checks.Reports{Source: db, Rule: cfg.Reports},
 		now:     time.Now,
 		log:     log.With("part", "evidence"),
 	}
@@ -141,9 +140,9 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		ev.official = checks.NewOfficial(checks.OfficialOptions{BaseURL: cfg.Official.URL, UserAgent: userAgent,
 			Logger: log.With("part", "official")})
 	}
-	w := &checks.Watcher{Observe: ev.observe, Store: db, Thresholds: cfg.Thresholds,
-		Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher"),
-		OnTransition: console.Transitioned, OnRound: onRound,
+	w := &checks.Watcher{Observe: ev.observe, Store: db, Vantage: db, Thresholds: cfg.Thresholds,
+		Interval: interval, Channel: s.channel != "", Notify: sender.Kick, Log: log.With("part", "watcher"),
+		OnTransition: console.Transitioned, OnRound: onRound, OnWarning: console.Warned,
 		OnObserve: func(obs []checks.Observation) {
 			// Whether this machine is online: /healthz, a warning.
 			console.Observed(obs)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -97,7 +98,7 @@ func (r ReportRule) Since(now time.Time) time.Time {
 // ReportSignal is what people's reports say about a service right now.
 type ReportSignal struct {
 	Count    int     // distinct reporters in the window
-	Baseline float64 // expected count for this window at this hour (a cautious estimate)
+	Baseline float64 // usual count for this window at this time of day (the mean seen)
 	// Spike says the count is unusual enough to be news: at least Floor,
 	// at least Ratio times the baseline, its Poisson tail probability at
 	// the baseline below Significance, and reports still coming.
@@ -149,6 +150,7 @@ const (
 
 // ReportSignalAt computes the report signal at now from the buckets of the
 // last hour (others are ignored) and the window's usual count, baseline.
+// The tests take the usual count at baseline.High, its cautious end.
 //
 // Reports come in episodes: people keep reporting while an outage lasts,
 // and an episode ends when the reports since some moment are ten thousand
@@ -163,10 +165,11 @@ const (
 // probability is below Significance. It lasts (Elevated) while the
 // episode, over up to half an hour, stays unusual at all (a tail below
 // 5 %, two reports or more).
-func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, baseline float64) ReportSignal {
+func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, b Baseline) ReportSignal {
 	r = r.WithDefaults()
 	window, from := reportWindow(now, r)
-	sig := ReportSignal{Window: Duration(window), Baseline: baseline}
+	sig := ReportSignal{Window: Duration(window), Baseline: b.Mean}
+	baseline := b.High
 	holdFrom := now.Truncate(ReportBucketSize).Add(-holdSpan + ReportBucketSize)
 	var seen []ReportBucket // with reports, in the last hour, oldest first
 	for _, b := range buckets {
@@ -230,6 +233,14 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, baselin
 	return sig
 }
 
+// Baseline is the usual count of reports per window: the mean seen, and
+// the upper end of what the reports seen allow (about two standard
+// deviations up), which the tests use so that a baseline learnt from
+// little history errs toward fewer alarms.
+type Baseline struct {
+	Mean, High float64
+}
+
 // ReportBaseline is the usual count of reports per window at now, from
 // buckets given in any order and for any range (those that start before
 // r.Since(now) count not).
@@ -242,7 +253,7 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, baselin
 // so the history is taken to begin with the oldest bucket. Less than a day
 // in, the baseline is the mean over all the history before the window; with
 // none, it is 0 and only the Floor decides.
-func ReportBaseline(buckets []ReportBucket, now time.Time, r ReportRule) float64 {
+func ReportBaseline(buckets []ReportBucket, now time.Time, r ReportRule) Baseline {
 	r = r.WithDefaults()
 	since := r.Since(now)
 	window, from := reportWindow(now, r)
@@ -293,9 +304,9 @@ func PoissonTail(k int, mean float64) float64 {
 
 // reportBaseline is the usual count per window for the window starting
 // at from, from the buckets in range, the oldest of which starts at oldest.
-func reportBaseline(buckets []ReportBucket, now, since, oldest, from time.Time, window time.Duration) float64 {
+func reportBaseline(buckets []ReportBucket, now, since, oldest, from time.Time, window time.Duration) Baseline {
 	if len(buckets) == 0 {
-		return 0
+		return Baseline{}
 	}
 	start := since
 	if oldest.After(start) {
@@ -303,18 +314,19 @@ func reportBaseline(buckets []ReportBucket, now, since, oldest, from time.Time, 
 	}
 	// Every hour the window touches, in past days and in past weeks; the
 	// busiest of them sets the usual rate.
-	best, covered := 0.0, false
+	var best rate
+	covered := false
 	for hour := from.Truncate(time.Hour); !hour.After(now); hour = hour.Add(time.Hour) {
 		for _, period := range []time.Duration{24 * time.Hour, baselinePeriod} {
-			if rate, ok := slotRate(buckets, hour, period, start, from); ok {
-				best, covered = max(best, rate), true
+			if r, ok := slotRate(buckets, hour, period, start, from); ok {
+				best, covered = best.max(r), true
 			}
 		}
 	}
 	if !covered {
 		span := from.Sub(oldest)
 		if span <= 0 {
-			return 0
+			return Baseline{}
 		}
 		total := 0
 		for _, b := range buckets {
@@ -322,22 +334,44 @@ func reportBaseline(buckets []ReportBucket, now, since, oldest, from time.Time, 
 				total += b.Count
 			}
 		}
-		best = cautiousRate(total, span)
+		best = rate{total, span}
 	}
-	return best * float64(window)
+	return Baseline{Mean: best.mean() * float64(window), High: best.high() * float64(window)}
 }
 
-// slotRate is the rate of reports, per nanosecond, in the hour starting
-// at hour in every past period (day or week) that the history from start
-// covers and that ends before the window at from, taken cautiously high.
-// ok is false when no past period is covered.
-func slotRate(buckets []ReportBucket, hour time.Time, period time.Duration, start, from time.Time) (float64, bool) {
+// rate is a count of reports over a span.
+type rate struct {
+	n    int
+	span time.Duration
+}
+
+// mean is the rate per nanosecond.
+func (r rate) mean() float64 { return float64(r.n) / float64(r.span) }
+
+// high is the rate taken about two standard deviations high.
+func (r rate) high() float64 {
+	return (float64(r.n) + 2*math.Sqrt(float64(r.n)) + 1) / float64(r.span)
+}
+
+// max is the busier of two rates, judged by their high ends.
+func (r rate) max(o rate) rate {
+	if r.span == 0 || o.high() > r.high() {
+		return o
+	}
+	return r
+}
+
+// slotRate is the rate of reports in the hour starting at hour in every
+// past period (day or week) that the history from start covers and that
+// ends before the window at from. ok is false when no past period is
+// covered.
+func slotRate(buckets []ReportBucket, hour time.Time, period time.Duration, start, from time.Time) (rate, bool) {
 	slots := 0
 	for s := hour.Add(-period); !s.Before(start); s = s.Add(-period) {
 		slots++
 	}
 	if slots == 0 {
-		return 0, false
+		return rate{}, false
 	}
 	total := 0
 	for _, b := range buckets {
@@ -355,14 +389,7 @@ func slotRate(buckets []ReportBucket, hour time.Time, period time.Duration, star
 			total += b.Count
 		}
 	}
-	return cautiousRate(total, time.Duration(slots)*time.Hour), true
-}
-
-// cautiousRate is a rate of n events over span, taken about two standard
-// deviations high, so that a baseline learnt from little history errs
-// toward fewer alarms.
-func cautiousRate(n int, span time.Duration) float64 {
-	return (float64(n) + 2*math.Sqrt(float64(n)) + 1) / float64(span)
+	return rate{total, time.Duration(slots) * time.Hour}, true
 }
 
 // topKind returns the most reported specified kind and its share of the
@@ -396,4 +423,54 @@ func topKind(kinds map[string]int) (string, float64) {
 		)
 	})
 	return best, float64(kinds[best]) / float64(total)
+}
+
+// ReportSource reads a service's report buckets that start in [from, to).
+type ReportSource interface {
+	ReportBuckets(service string, from, to time.Time) ([]ReportBucket, error)
+}
+
+// Reports computes report signals from a source. Each service's baseline
+// reads weeks of history, so it is kept for as long as it holds
+// (BaselineKey); a signal reads only the last hour besides. It is safe for
+// concurrent use.
+type Reports struct {
+	Source ReportSource
+	Rule   ReportRule
+
+	mu    sync.Mutex
+	cache map[string]cachedBaseline // by service
+}
+
+type cachedBaseline struct {
+	key [2]time.Time
+	b   Baseline
+}
+
+// Signal is what people's reports say about service at now.
+func (r *Reports) Signal(service string, now time.Time) (ReportSignal, error) {
+	rule := r.Rule.WithDefaults()
+	key := BaselineKey(now, rule)
+	r.mu.Lock()
+	c, ok := r.cache[service]
+	r.mu.Unlock()
+	if !ok || c.key != key {
+		_, from := reportWindow(now, rule)
+		history, err := r.Source.ReportBuckets(service, rule.Since(now), from)
+		if err != nil {
+			return ReportSignal{}, err
+		}
+		c = cachedBaseline{key: key, b: ReportBaseline(history, now, rule)}
+		r.mu.Lock()
+		if r.cache == nil {
+			r.cache = make(map[string]cachedBaseline)
+		}
+		r.cache[service] = c
+		r.mu.Unlock()
+	}
+	recent, err := r.Source.ReportBuckets(service, now.Add(-holdSpan), now.Add(ReportBucketSize))
+	if err != nil {
+		return ReportSignal{}, err
+	}
+	return ReportSignalAt(recent, now, rule, c.b), nil
 }

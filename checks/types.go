@@ -93,6 +93,9 @@ type Observation struct {
 	// failed; the Watcher decides it again with the rules of Vantage
 	// before anything is decided.
 	ControlOK bool
+	// Offline says, when ControlOK is false, which of this machine's own
+	// checks failed (set by the Watcher).
+	Offline string
 	// PublicDNSDown says that the public resolvers cannot be reached from
 	// here: probes that ask them (Result.ViaPublicDNS) tell nothing.
 	PublicDNSDown bool

@@ -59,9 +59,6 @@ type Watcher struct {
 	// OnWarning, when set, is given each operator warning once (it is
 	// logged at warn level in any case).
 	OnWarning func(Warning)
-	// OnOffline, when set, is told when this machine goes offline (why
-	// says which of its own checks fail) and when it is back (why "").
-	OnOffline func(offline bool, why string)
 
 	started bool
 	clock   time.Duration // the detector clock
@@ -183,8 +180,8 @@ func (w *Watcher) tick() {
 }
 
 // judge decides from the round's control results whether this machine is
-// offline, stamps every observation with it and with the detector clock,
-// and logs when that changes.
+// offline, and stamps every observation with it and with the detector
+// clock. (OnObserve is where going offline and coming back are told.)
 func (w *Watcher) judge(obs []Observation, statuses map[string]Status) {
 	if len(obs) == 0 {
 		return
@@ -202,23 +199,17 @@ func (w *Watcher) judge(obs []Observation, statuses map[string]Status) {
 		}
 	}
 	before := cloneVantage(w.vantage)
-	at := obs[0].At
 	v := w.vantage.judge(obs[0].Control, proven, answered, w.clock, w.Thresholds)
 	switch {
 	case v.offline && !w.vantage.Offline:
-		w.vantage.Offline, w.vantage.Since, w.vantage.Why = true, at, v.why
-		w.Log.Warn("this machine looks offline: nothing is known of Meta's services until it is back", "failing", v.why)
-	case !v.offline && w.vantage.Offline:
-		w.Log.Warn("this machine is back online", "offline_for", at.Sub(w.vantage.Since).Round(time.Second), "was", w.vantage.Why)
-		w.vantage.Offline, w.vantage.Since, w.vantage.Why = false, time.Time{}, ""
-	case v.offline:
-		w.vantage.Why = v.why
+		w.vantage.Offline, w.vantage.Since = true, obs[0].At
+	case !v.offline:
+		w.vantage.Offline, w.vantage.Since = false, time.Time{}
 	}
-	if w.OnOffline != nil && before.Offline != w.vantage.Offline {
-		w.OnOffline(w.vantage.Offline, w.vantage.Why)
-	}
+	w.vantage.Why = v.why
 	for i := range obs {
 		obs[i].ControlOK = !v.offline
+		obs[i].Offline = v.why
 		obs[i].PublicDNSDown = v.publicDNSDown
 		obs[i].Clock = w.clock
 	}

@@ -89,6 +89,8 @@ type handler struct {
 	token string
 	flood *floodGate  // nil without a flood limit
 	quota *groupQuota // reports counted per group
+	// signals says what people's reports say, a reply to /report included.
+	signals *checks.Reports
 
 	statusTexts *perRound[string] // /status by language and services
 	charts      *perRound[chart]  // /history by service, window, zone and language
@@ -191,6 +193,7 @@ func Register(b *tele.Bot, c Config) {
 	}
 	h := &handler{
 		Config: c, token: b.Token, flood: newFloodGate(c.Flood), quota: newGroupQuota(c.ReportRule),
+		signals:     &checks.Reports{Source: c.Reports, Rule: c.ReportRule},
 		statusTexts: newPerRound[string](maxStatusTexts),
 		charts:      newPerRound[chart](maxCharts),
 		renders:     make(chan struct{}, c.ChartRenders),

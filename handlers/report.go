@@ -170,9 +170,6 @@ func (h *handler) count(chat *tele.Chat, service, kind string, who int64) (repor
 		h.quota.release(chat, service, now)
 		return reportRepeated, checks.ReportSignal{}, err
 	}
-	buckets, err := h.Reports.ReportBuckets(service, h.ReportRule.Since(now), now.Add(checks.ReportBucketSize))
-	if err != nil {
-		return reportCounted, checks.ReportSignal{}, err
-	}
-	return reportCounted, checks.ReportSpike(buckets, now, h.ReportRule), nil
+	sig, err := h.signals.Signal(service, now)
+	return reportCounted, sig, err
 }

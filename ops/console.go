@@ -60,6 +60,7 @@ type Console struct {
 	throttled      *prometheus.CounterVec
 	updates        *prometheus.CounterVec
 	handlerSeconds *prometheus.HistogramVec
+	warnings       *prometheus.CounterVec
 }
 
 // NewConsole returns a Console whose collectors are registered in
@@ -109,6 +110,10 @@ func NewConsole(o Options) *Console {
 			Help:    "Time a handler took to answer an update, by kind.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"kind"}),
+		warnings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outagebot_operator_warnings_total",
+			Help: "Warnings for the operator about probes: unproven, unreached, odd, noisy, control.",
+		}, []string{"kind"}),
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -118,7 +123,7 @@ func NewConsole(o Options) *Console {
 	}
 	c.ping.db = o.DB
 	c.reg.MustRegister(c.probes, c.probeSeconds, c.transitions, c.rounds, c.polls, c.sent,
-		c.throttled, c.updates, c.handlerSeconds, newStateCollector(o.DB), c.newOfflineGauge())
+		c.throttled, c.updates, c.handlerSeconds, c.warnings, newStateCollector(o.DB), c.newOfflineGauge())
 	return c
 }
 

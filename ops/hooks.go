@@ -28,6 +28,12 @@ func (c *Console) Transitioned(t checks.Transition) {
 	c.transitions.WithLabelValues(t.Service, string(t.From), string(t.To)).Inc()
 }
 
+// Warned counts an operator warning; it is a checks.Watcher.OnWarning (the
+// watcher logs it).
+func (c *Console) Warned(w checks.Warning) {
+	c.warnings.WithLabelValues(string(w.Kind)).Inc()
+}
+
 // RoundDone counts a finished round and is the scheduler's heartbeat; it is
 // a checks.Watcher.OnRound.
 func (c *Console) RoundDone() {

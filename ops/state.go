@@ -10,9 +10,10 @@ import (
 // database at scrape time: they are what the database says, and keeping a
 // copy up to date would only risk it drifting.
 type stateCollector struct {
-	db     DB
-	state  *prometheus.Desc
-	outbox *prometheus.Desc
+	db         DB
+	state      *prometheus.Desc
+	unverified *prometheus.Desc
+	outbox     *prometheus.Desc
 }
 
 func newStateCollector(db DB) stateCollector {
@@ -21,6 +22,9 @@ func newStateCollector(db DB) stateCollector {
 		state: prometheus.NewDesc("outagebot_service_state",
 			"1 for the state a service is in (what /status shows), 0 for the others.",
 			[]string{"service", "state"}, nil),
+		unverified: prometheus.NewDesc("outagebot_probe_unverified",
+			"1 for a probe that has not yet answered as expected from this machine, and so is not used as evidence; 0 once it has.",
+			[]string{"service", "probe"}, nil),
 		outbox: prometheus.NewDesc("outagebot_outbox_pending_chats",
 			"Chats with notifications waiting to be sent.", nil, nil),
 	}
@@ -28,6 +32,7 @@ func newStateCollector(db DB) stateCollector {
 
 func (s stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- s.state
+	ch <- s.unverified
 	ch <- s.outbox
 }
 
@@ -44,6 +49,13 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 					v = 1
 				}
 				ch <- prometheus.MustNewConstMetric(s.state, prometheus.GaugeValue, v, service, string(state))
+			}
+			for probe, t := range st.Probes {
+				v := 1.0
+				if t.Proven {
+					v = 0
+				}
+				ch <- prometheus.MustNewConstMetric(s.unverified, prometheus.GaugeValue, v, service, probe)
 			}
 		}
 	}

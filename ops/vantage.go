@@ -49,8 +49,9 @@ func (c *Console) Connected() {
 }
 
 // Observed follows, round by round, whether this machine is online: when
-// every observation of a round says that its control probes failed, the
-// machine looks offline, every service's state is unknown, and Health fails
+// every observation of a round says that the machine's own network fails
+// (checks.Observation.ControlOK, judged by the checks.Watcher), it looks
+// offline, every service's state is unknown, and Health fails
 // until a round's control probes pass again. Going offline and coming back
 // are logged as warnings. Observed is (part of) a checks.Watcher.OnObserve.
 func (c *Console) Observed(obs []checks.Observation) {
@@ -73,7 +74,8 @@ func (c *Console) Observed(obs []checks.Observation) {
 	c.vantage.mu.Unlock()
 	switch {
 	case offline && since.IsZero():
-		c.log.Warn("this machine looks offline: every control probe failed, so the state of every service is unknown until they pass again")
+		c.log.Warn("this machine looks offline: its own network fails, so the state of every service is unknown until it is back",
+			"failing", obs[0].Offline)
 	case !offline && !since.IsZero():
 		c.log.Warn("back online: the control probes pass again", "offline_for", at.Sub(since).Round(time.Second))
 	}

@@ -61,7 +61,7 @@ type report struct {
 type signalCache struct {
 	valid    bool
 	key      [2]time.Time
-	baseline float64
+	baseline checks.Baseline
 }
 
 func newWorld(tr *Trace, opt Options) *world {

@@ -107,18 +107,22 @@ func TestReportBuckets(t *testing.T) {
 		want     []checks.ReportBucket
 	}{
 		{"all of whatsapp", "whatsapp", at(-time.Hour), at(time.Hour), []checks.ReportBucket{
-			{Start: at(-5 * time.Minute), Count: 1, Kinds: map[string]int{"web": 1}},
-			{Start: t0, Count: 3, Kinds: map[string]int{"login": 2, "": 1}},
-			{Start: at(5 * time.Minute), Count: 2, Kinds: map[string]int{"media": 1, "web": 1}},
+			{Start: at(-time.Minute), Count: 1, Kinds: map[string]int{"web": 1}, Last: at(-time.Second)},
+			{Start: at(time.Minute), Count: 1, Kinds: map[string]int{"login": 1}, Last: at(time.Minute)},
+			{Start: at(3 * time.Minute), Count: 1, Kinds: map[string]int{"login": 1}, Last: at(3 * time.Minute)},
+			{Start: at(4 * time.Minute), Count: 1, Kinds: map[string]int{"": 1}, Last: at(4*time.Minute + 59*time.Second)},
+			{Start: at(5 * time.Minute), Count: 1, Kinds: map[string]int{"media": 1}, Last: at(5 * time.Minute)},
+			{Start: at(6 * time.Minute), Count: 1, Kinds: map[string]int{"web": 1}, Last: at(6 * time.Minute)},
 		}},
-		{"from is inclusive, to exclusive", "whatsapp", t0, at(5 * time.Minute), []checks.ReportBucket{
-			{Start: t0, Count: 3, Kinds: map[string]int{"login": 2, "": 1}},
+		{"from is inclusive, to exclusive", "whatsapp", at(time.Minute), at(4 * time.Minute), []checks.ReportBucket{
+			{Start: at(time.Minute), Count: 1, Kinds: map[string]int{"login": 1}, Last: at(time.Minute)},
+			{Start: at(3 * time.Minute), Count: 1, Kinds: map[string]int{"login": 1}, Last: at(3 * time.Minute)},
 		}},
-		{"from within a second after a start", "whatsapp", t0.Add(time.Millisecond), at(time.Hour), []checks.ReportBucket{
-			{Start: at(5 * time.Minute), Count: 2, Kinds: map[string]int{"media": 1, "web": 1}},
+		{"from within a second after a start", "whatsapp", at(5*time.Minute + time.Millisecond), at(time.Hour), []checks.ReportBucket{
+			{Start: at(6 * time.Minute), Count: 1, Kinds: map[string]int{"web": 1}, Last: at(6 * time.Minute)},
 		}},
 		{"other service", "instagram", at(-time.Hour), at(time.Hour), []checks.ReportBucket{
-			{Start: t0, Count: 1, Kinds: map[string]int{"app": 1}},
+			{Start: at(2 * time.Minute), Count: 1, Kinds: map[string]int{"app": 1}, Last: at(2 * time.Minute)},
 		}},
 		{"never reported", "threads", at(-time.Hour), at(time.Hour), nil},
 		{"empty range", "whatsapp", at(time.Hour), at(2 * time.Hour), nil},
@@ -161,7 +165,7 @@ func TestAddReportConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []checks.ReportBucket{{Start: t0, Count: people, Kinds: map[string]int{"messages": people}}}
+	want := []checks.ReportBucket{{Start: t0, Count: people, Kinds: map[string]int{"messages": people}, Last: t0}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReportBuckets mismatch (-want +got):\n%s", diff)
 	}
@@ -275,7 +279,7 @@ func TestPruneReports(t *testing.T) {
 		service string
 		want    []checks.ReportBucket
 	}{
-		{"whatsapp", []checks.ReportBucket{{Start: t0.Add(10 * time.Minute), Count: 1, Kinds: map[string]int{"": 1}}}},
+		{"whatsapp", []checks.ReportBucket{{Start: t0.Add(10 * time.Minute), Count: 1, Kinds: map[string]int{"": 1}, Last: t0.Add(10 * time.Minute)}}},
 		{"instagram", nil},
 	} {
 		got, err := db.ReportBuckets(tc.service, t0.Add(-time.Hour), t0.Add(time.Hour))
