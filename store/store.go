@@ -1,6 +1,6 @@
 // Package store keeps outagebot's state in one bbolt file: chats and their
 // subscriptions, service states, incidents, the outbox of pending
-// notifications and the getUpdates offset.
+// notifications, the getUpdates offset and the updates being handled.
 //
 // Everything that must change together changes in one transaction: a round's
 // new service states, the incidents they open or close and the outbox marks
@@ -41,6 +41,7 @@ const (
 	bucketOutbox        = "outbox"        // outboxKey -> []Mark JSON
 	bucketChannelPosts  = "channel_posts" // incident or group id -> ChannelPost JSON
 	bucketGroups        = "groups"        // group id -> nested bucket: incident id -> nothing
+	bucketInbox         = "inbox"         // update id -> the update's JSON, until handled
 )
 
 // Keys in bucketMeta.
@@ -127,7 +128,7 @@ func initialize(tx *bbolt.Tx) error {
 	for _, name := range []string{
 		bucketMeta, bucketChats, bucketChatServices, bucketServiceChats, bucketStatuses,
 		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox, bucketChannelPosts, bucketGroups,
-		bucketReports, bucketReporters, bucketSamples, bucketSettings,
+		bucketReports, bucketReporters, bucketSamples, bucketSettings, bucketInbox,
 	} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
@@ -143,37 +144,6 @@ func initialize(tx *bbolt.Tx) error {
 func (db *DB) Close() error {
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close DB: %w", err)
-	}
-	return nil
-}
-
-// Offset returns the stored getUpdates offset, 0 when never set.
-func (db *DB) Offset() (int, error) {
-	var offset int
-	err := db.view(func(tx *bbolt.Tx) error {
-		v := bucket(tx, bucketMeta).Get([]byte(keyOffset))
-		if v == nil {
-			return nil
-		}
-		if len(v) != 8 {
-			return fmt.Errorf("corrupt value %x", v)
-		}
-		offset = int(int64(binary.BigEndian.Uint64(v)))
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read getUpdates offset: %w", err)
-	}
-	return offset, nil
-}
-
-// SetOffset stores the getUpdates offset.
-func (db *DB) SetOffset(offset int) error {
-	err := db.update(func(tx *bbolt.Tx) error {
-		return bucket(tx, bucketMeta).Put([]byte(keyOffset), u64Key(uint64(int64(offset))))
-	})
-	if err != nil {
-		return fmt.Errorf("store getUpdates offset %d: %w", offset, err)
 	}
 	return nil
 }
