@@ -293,7 +293,7 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 	tb, err := commandSide{
 		apiURL:  tg.URL,
 		replies: replies,
-		updates: &bot.Poller{Client: bot.NewClient(tg.URL, polls), Offsets: db, Log: log, OnPoll: console.Polled},
+		updates: &bot.Poller{Client: bot.NewClient(tg.URL, polls), Inbox: db, Log: log, OnPoll: console.Polled},
 		me:      tele.User{ID: 1000, IsBot: true, FirstName: "Outage Bot", Username: "outage_test_bot"},
 		db:      db, cfg: cfg, catalog: cat, texts: texts, console: console, log: log,
 	}.build()
