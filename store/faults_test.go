@@ -69,6 +69,32 @@ func openCatchingFaults(path string) (db *DB, fault any, err error) {
 	return db, nil, err
 }
 
+// refusedOpen opens the file at path, which must fail with an error, not a
+// crash, and leave the file as it was; it returns the error.
+func refusedOpen(t *testing.T, path string) error {
+	t.Helper()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, fault, err := openCatchingFaults(path)
+	if fault != nil {
+		t.Fatalf("Open crashed instead of returning an error: %v", fault)
+	}
+	if err == nil {
+		_ = db.Close()
+		t.Fatal("Open succeeded")
+	}
+	after, rerr := os.ReadFile(path)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the failed Open changed the file")
+	}
+	return err
+}
+
 func TestOpenReadOnlyFile(t *testing.T) {
 	db, path := openTest(t)
 	if _, err := db.Subscribe(Chat{ID: 42, Type: "private"}, []string{"whatsapp"}); err != nil {
@@ -133,23 +159,8 @@ func TestOpenFileThatIsNotADatabase(t *testing.T) {
 			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			db, fault, err := openCatchingFaults(path)
-			if fault != nil {
-				t.Fatalf("Open crashed instead of returning an error: %v", fault)
-			}
-			if err == nil {
-				_ = db.Close()
-				t.Fatal("Open succeeded")
-			}
-			if !strings.Contains(err.Error(), path) {
+			if err := refusedOpen(t, path); !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name the file", err)
-			}
-			after, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(tc.data, after) {
-				t.Error("the failed Open changed the file")
 			}
 		})
 	}
@@ -338,19 +349,7 @@ func TestOpenRefusesDamagedFile(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			before, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-
-			db, fault, err := openCatchingFaults(path)
-			if fault != nil {
-				t.Fatalf("Open crashed instead of returning an error: %v", fault)
-			}
-			if err == nil {
-				_ = db.Close()
-				t.Fatal("Open of a damaged file succeeded")
-			}
+			err := refusedOpen(t, path)
 			if !errors.Is(err, ErrDamaged) {
 				t.Errorf("error %q does not wrap ErrDamaged", err)
 			}
@@ -358,13 +357,6 @@ func TestOpenRefusesDamagedFile(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not contain %q", err, want)
 				}
-			}
-			after, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(before, after) {
-				t.Error("the failed Open changed the file")
 			}
 		})
 	}
