@@ -26,9 +26,16 @@ type Inbox interface {
 	TakeUpdates(offset int, updates []store.Update) error
 	// DoneUpdate forgets a handled update.
 	DoneUpdate(id int) error
-	// PendingUpdates returns the updates kept and not yet done.
-	PendingUpdates() ([]store.Update, error)
+	// RedeliverUpdates returns the updates kept and not yet done, and
+	// counts one more redelivery of each.
+	RedeliverUpdates() ([]store.Update, error)
 }
+
+// maxRedeliveries is how many times an update is handled again after its
+// handling was cut short. An update that a crash interrupted is handled
+// again once; one still unfinished after that many restarts is more likely
+// what crashes the bot, and is dropped rather than crash it at every start.
+const maxRedeliveries = 2
 
 // AllowedUpdates are the update kinds the bot asks for. Telegram remembers
 // the last list, so it is always sent explicitly.
@@ -103,7 +110,7 @@ func (p *Poller) Poll(b *tele.Bot, _ chan tele.Update, stop chan struct{}) {
 // redeliver handles the updates that the Inbox kept from an earlier run; it
 // reports false when ctx ended first.
 func (p *Poller) redeliver(ctx context.Context, h *handling) bool {
-	pending, err := p.Inbox.PendingUpdates()
+	pending, err := p.Inbox.RedeliverUpdates()
 	if err != nil {
 		p.Log.Error("cannot read the updates left from the last run; they wait for the next start", "err", err)
 		return true
@@ -112,6 +119,12 @@ func (p *Poller) redeliver(ctx context.Context, h *handling) bool {
 		p.Log.Info("handling the updates left unhandled by the last run", "updates", len(pending))
 	}
 	for _, pu := range pending {
+		if pu.Redelivered >= maxRedeliveries {
+			p.Log.Error("dropping an update whose handling was cut short every time; it may be what stops the bot",
+				"update", pu.ID, "times", pu.Redelivered+1)
+			h.done(pu.ID)
+			continue
+		}
 		var u tele.Update
 		if err := json.Unmarshal(pu.JSON, &u); err != nil {
 			p.Log.Error("dropping a kept update that cannot be decoded", "update", pu.ID, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -21,10 +22,10 @@ import (
 type memInbox struct {
 	mu      sync.Mutex
 	offset  int
-	pending map[int][]byte
+	pending map[int]store.Update
 }
 
-func newMemInbox() *memInbox { return &memInbox{pending: make(map[int][]byte)} }
+func newMemInbox() *memInbox { return &memInbox{pending: make(map[int]store.Update)} }
 
 func (m *memInbox) Offset() (int, error) { m.mu.Lock(); defer m.mu.Unlock(); return m.offset, nil }
 
@@ -33,7 +34,7 @@ func (m *memInbox) TakeUpdates(offset int, updates []store.Update) error {
 	defer m.mu.Unlock()
 	m.offset = offset
 	for _, u := range updates {
-		m.pending[u.ID] = u.JSON
+		m.pending[u.ID] = u
 	}
 	return nil
 }
@@ -45,24 +46,25 @@ func (m *memInbox) DoneUpdate(id int) error {
 	return nil
 }
 
-func (m *memInbox) PendingUpdates() ([]store.Update, error) {
+func (m *memInbox) RedeliverUpdates() ([]store.Update, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []store.Update
-	for id, data := range m.pending {
-		out = append(out, store.Update{ID: id, JSON: data})
+	for id, u := range m.pending {
+		out = append(out, u)
+		u.Redelivered++
+		m.pending[id] = u
 	}
 	slices.SortFunc(out, func(a, b store.Update) int { return a.ID - b.ID })
 	return out, nil
 }
 
-// pendingIDs are the ids of the updates the inbox keeps.
+// pendingIDs are the ids of the updates the inbox keeps, in order.
 func (m *memInbox) pendingIDs() []int {
-	pending, _ := m.PendingUpdates()
-	var ids []int
-	for _, u := range pending {
-		ids = append(ids, u.ID)
-	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := slices.Collect(maps.Keys(m.pending))
+	slices.Sort(ids)
 	return ids
 }
 
@@ -217,6 +219,38 @@ func TestPollerKeepsAnUpdateUntilHandled(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "left unhandled by the last run"); n != 1 {
 		t.Errorf("the redelivery was logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+// TestPollerDropsAnUpdateThatKeepsStoppingIt: an update still unhandled
+// after maxRedeliveries restarts is more likely the cause of the crashes
+// than their victim.
+func TestPollerDropsAnUpdateThatKeepsStoppingIt(t *testing.T) {
+	srv := bottest.NewServer(testToken)
+	defer srv.Close()
+	inbox := newMemInbox()
+	logs := &syncBuffer{}
+	kept := func(id, redelivered int, text string) store.Update {
+		return store.Update{ID: id, Redelivered: redelivered, JSON: fmt.Appendf(nil,
+			`{"update_id":%d,"message":{"message_id":%d,"date":0,"chat":{"id":42,"type":"private"},"text":%q}}`, id, id, text)}
+	}
+	if err := inbox.TakeUpdates(8, []store.Update{
+		kept(5, maxRedeliveries, "/poison"),
+		kept(6, maxRedeliveries-1, "/unlucky"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, texts := received(t)
+	stop := startPoller(t, srv, b, inbox, logs, 0)
+	if got := receive(t, texts, 1); !slices.Equal(got, []string{"/unlucky"}) {
+		t.Errorf("handled %q, want only /unlucky", got)
+	}
+	stop()
+	if !strings.Contains(logs.String(), "update=5 times=3") {
+		t.Errorf("the dropped update was not logged:\n%s", logs)
+	}
+	if ids := inbox.pendingIDs(); len(ids) != 0 {
+		t.Errorf("the inbox keeps %v", ids)
 	}
 }
 
