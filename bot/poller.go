@@ -51,7 +51,9 @@ var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 // the offset past it, before its updates are handled, and each leaves the
 // Inbox once its handler has returned; a new Poller handles what the Inbox
 // still holds before it asks Telegram for more. An update whose handler was
-// cut short by a crash or a stop is handled again, never lost.
+// cut short by a crash or a stop is handled again, never lost: delivery is
+// at least once, and the handlers take an update handled twice for one
+// handled once.
 type Poller struct {
 	Client *Client
 	Inbox  Inbox
@@ -80,7 +82,7 @@ type getUpdatesParams struct {
 }
 
 // stopGrace is how long Poll, once stopped, waits for the handlers in
-// flight. The updates of those still running stay in the Inbox.
+// flight, so that they do not write to a closed database.
 const stopGrace = 2 * time.Second
 
 // Poll hands every update to b until stop is closed, each on a goroutine of
@@ -233,7 +235,10 @@ type handling struct {
 }
 
 // dispatch starts handling u once a slot is free; it reports false when ctx
-// ended first, leaving u in the inbox.
+// ended first, leaving u in the inbox. An update whose handler is still
+// running when ctx ends stays in the inbox too, to be handled again after
+// the next start: telebot's Stop, which ends ctx, first cancels the Bot API
+// calls in flight, so its reply may well be lost.
 func (h *handling) dispatch(ctx context.Context, u tele.Update) bool {
 	select {
 	case h.slots <- struct{}{}:
@@ -243,7 +248,9 @@ func (h *handling) dispatch(ctx context.Context, u tele.Update) bool {
 	h.running.Go(func() {
 		defer func() { <-h.slots }()
 		process(h.bot, u, h.log)
-		h.done(u.ID)
+		if ctx.Err() == nil {
+			h.done(u.ID)
+		}
 	})
 	return true
 }

@@ -177,10 +177,11 @@ func TestPollerKeepsAnUpdateUntilHandled(t *testing.T) {
 	inbox := newMemInbox()
 	logs := &syncBuffer{}
 
-	started, release := make(chan struct{}), make(chan struct{})
+	started, release, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	stuck := textBot(t, func(tele.Context) error {
 		close(started)
 		<-release
+		close(finished)
 		return nil
 	})
 	id := srv.SendText(dmAnn, ann, "/subscribe whatsapp")
@@ -205,11 +206,14 @@ func TestPollerKeepsAnUpdateUntilHandled(t *testing.T) {
 	if o, _ := inbox.Offset(); o != id+1 {
 		t.Errorf("stored offset = %d, want %d: Telegram may forget the update", o, id+1)
 	}
+	// The handler left behind ends after the stop, its reply cut short by
+	// it: the update stays.
+	close(release)
+	<-finished
+	time.Sleep(10 * time.Millisecond) // room for a DoneUpdate that must not come
 	if diff := cmp.Diff([]int{id}, inbox.pendingIDs()); diff != "" {
 		t.Errorf("inbox after the stop (-want +got):\n%s", diff)
 	}
-	// The handler left behind stays stuck, as if the process had died.
-	defer close(release)
 
 	srv.SendText(dmAnn, ann, "/status")
 	b, texts := received(t)
