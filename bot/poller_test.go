@@ -146,12 +146,10 @@ func TestPollerHandlesEveryUpdateAndResumesFromStoredOffset(t *testing.T) {
 	if diff := cmp.Diff([]string{"/help", "/list", "/start"}, receive(t, texts, 3)); diff != "" {
 		t.Errorf("handled (-want +got):\n%s", diff)
 	}
+	waitFor(t, "every update out of the inbox", func() bool { return len(inbox.pendingIDs()) == 0 })
 	stop()
 	if o, _ := inbox.Offset(); o != last+1 {
 		t.Errorf("stored offset = %d, want %d", o, last+1)
-	}
-	if ids := inbox.pendingIDs(); len(ids) != 0 {
-		t.Errorf("the inbox still keeps %v after every handler returned", ids)
 	}
 	for _, c := range srv.Calls("getUpdates") {
 		if c.Params["allowed_updates"] == nil || c.Params["timeout"] == nil {
@@ -249,12 +247,10 @@ func TestPollerDropsAnUpdateThatKeepsStoppingIt(t *testing.T) {
 	if got := receive(t, texts, 1); !slices.Equal(got, []string{"/unlucky"}) {
 		t.Errorf("handled %q, want only /unlucky", got)
 	}
+	waitFor(t, "an empty inbox", func() bool { return len(inbox.pendingIDs()) == 0 })
 	stop()
 	if !strings.Contains(logs.String(), "update=5 times=3") {
 		t.Errorf("the dropped update was not logged:\n%s", logs)
-	}
-	if ids := inbox.pendingIDs(); len(ids) != 0 {
-		t.Errorf("the inbox keeps %v", ids)
 	}
 }
 
@@ -282,15 +278,7 @@ func TestPollerBoundsUpdatesInFlight(t *testing.T) {
 		srv.SendText(dmAnn, ann, fmt.Sprintf("/status %d", i))
 	}
 	startPoller(t, srv, b, newMemInbox(), &syncBuffer{}, limit)
-	eventually := func(cond func() bool) {
-		t.Helper()
-		for ctx := waitCtx(t); !cond(); time.Sleep(time.Millisecond) {
-			if ctx.Err() != nil {
-				t.Fatal("timed out")
-			}
-		}
-	}
-	eventually(func() bool { mu.Lock(); defer mu.Unlock(); return running == limit })
+	waitFor(t, "the handlers to fill every slot", func() bool { mu.Lock(); defer mu.Unlock(); return running == limit })
 	time.Sleep(50 * time.Millisecond) // room for a poller that would start more
 	close(release)
 	receive(t, handled, updates)
@@ -314,15 +302,22 @@ func TestPollerSurvivesAPanicOutsideTheHandlersMiddleware(t *testing.T) {
 	})
 	srv.SendText(dmAnn, ann, "/boom")
 	srv.SendText(dmAnn, ann, "/help")
-	stop := startPoller(t, srv, b, inbox, logs, 0)
+	startPoller(t, srv, b, inbox, logs, 0)
 	receive(t, texts, 1)
-	stop()
+	// Handled, however badly: a panicking update is not delivered again.
+	waitFor(t, "an empty inbox", func() bool { return len(inbox.pendingIDs()) == 0 })
 	if !strings.Contains(logs.String(), "processing an update panicked") {
 		t.Errorf("the panic was not logged:\n%s", logs)
 	}
-	// Handled, however badly: a panicking update is not delivered again.
-	if ids := inbox.pendingIDs(); len(ids) != 0 {
-		t.Errorf("the inbox keeps %v", ids)
+}
+
+// waitFor polls cond, which no event signals, until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for ctx := waitCtx(t); !cond(); time.Sleep(time.Millisecond) {
+		if ctx.Err() != nil {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
 
@@ -437,12 +432,10 @@ func TestPollerSkipsAnUpdateItCannotDecode(t *testing.T) {
 	if got := receive(t, texts, 1)[0]; got != "/help" {
 		t.Fatalf("got %q, want the /help after the broken update", got)
 	}
+	waitFor(t, "an empty inbox", func() bool { return len(inbox.pendingIDs()) == 0 })
 	stop()
 	if o, _ := inbox.Offset(); o != 3 {
 		t.Errorf("stored offset = %d, want 3 (past both updates)", o)
-	}
-	if ids := inbox.pendingIDs(); len(ids) != 0 {
-		t.Errorf("the inbox keeps %v", ids)
 	}
 	if !strings.Contains(logs.String(), "cannot be decoded") {
 		t.Errorf("the skipped update was not logged:\n%s", logs)
