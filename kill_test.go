@@ -338,7 +338,4 @@ func TestKillDuringCommand(t *testing.T) {
 	if subs, err := db.Subscriptions(dm.ID); err != nil || !slices.Equal(subs, []string{"whatsapp"}) {
 		t.Errorf("Subscriptions(%d) = %v, %v, want [whatsapp]", dm.ID, subs, err)
 	}
-	if pending, err := db.RedeliverUpdates(); err != nil || len(pending) != 0 {
-		t.Errorf("updates still kept after a clean stop: %v, %v", pending, err)
-	}
 }
