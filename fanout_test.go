@@ -27,26 +27,8 @@ const (
 // notifications queued, as a round would have left it.
 func seedOutage(t *testing.T, path, probed string, chats []int64) {
 	t.Helper()
-	db, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := seedSubscribers(t, path, chats)
 	defer db.Close()
-
-	// Concurrent subscriptions share write transactions.
-	errs := make([]error, len(chats))
-	var wg sync.WaitGroup
-	for i, id := range chats {
-		c := store.Chat{ID: id, Type: "private"}
-		if id < 0 {
-			c.Type, c.Title = "group", fmt.Sprintf("group %d", -id)
-		}
-		wg.Go(func() { _, errs[i] = db.Subscribe(c, []string{"whatsapp"}) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
 
 	at := time.Now()
 	evidence := []checks.Result{{Probe: "web", Kind: "http", Target: probed + "/",
@@ -61,6 +43,32 @@ func seedOutage(t *testing.T, path, probed string, chats []int64) {
 	if n, err := db.OutboxLen(); err != nil || n != len(chats)+1 {
 		t.Fatalf("outbox holds %d chats (%v), want %d", n, err, len(chats)+1)
 	}
+}
+
+// seedSubscribers opens the database at path and subscribes every chat to
+// WhatsApp: ids below zero are groups.
+func seedSubscribers(t *testing.T, path string, chats []int64) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Concurrent subscriptions share write transactions.
+	errs := make([]error, len(chats))
+	var wg sync.WaitGroup
+	for i, id := range chats {
+		c := store.Chat{ID: id, Type: "private"}
+		if id < 0 {
+			c.Type, c.Title = "group", fmt.Sprintf("group %d", -id)
+		}
+		wg.Go(func() { _, errs[i] = db.Subscribe(c, []string{"whatsapp"}) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		_ = db.Close()
+		t.Fatal(err)
+	}
+	return db
 }
 
 // writeFanOutConfig writes a configuration whose only probe round, at

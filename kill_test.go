@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -266,4 +268,74 @@ func pendingIDs(ds []store.Delivery) []int64 {
 		ids[i] = d.ChatID
 	}
 	return ids
+}
+
+// TestKillDuringCommand kills the binary while it handles a /subscribe:
+// the subscription is stored, the reply is on its way. Telegram has been
+// told the update was received (the next getUpdates confirmed it), yet the
+// restarted bot handles it again and the person gets their answer.
+func TestKillDuringCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	tg := bottest.NewServer(token)
+	t.Cleanup(tg.Close)
+	h := newMeta(t)
+	dbPath := filepath.Join(t.TempDir(), "outagebot.db")
+	env := []string{
+		"TELEGRAM_TOKEN=" + token,
+		"TELEGRAM_API_URL=" + tg.URL,
+		"OUTAGEBOT_DB=" + dbPath,
+		"OUTAGEBOT_CONFIG=" + writeConfig(t, h.URL, h.URL, h.URL),
+	}
+	user := bottest.User{ID: 42, FirstName: "Giulia", LanguageCode: "en"}
+	dm := bottest.Chat{ID: 42, Type: "private", FirstName: "Giulia"}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	// The reply hangs, so the handler is still running at the kill.
+	tg.FailAlways("sendMessage", bottest.Fault{Delay: time.Minute, ChatID: dm.ID})
+	p := startChild(ctx, t, bin, env, logs, 1)
+	id := tg.SendText(dm, user, "/subscribe whatsapp")
+	// Telegram forgets the update once a getUpdates asks past it.
+	confirmed := func(s *bottest.Server) bool {
+		for _, c := range s.Calls("getUpdates") {
+			if offset, err := strconv.Atoi(c.Param("offset")); err == nil && offset > id {
+				return true
+			}
+		}
+		return false
+	}
+	replying := func(s *bottest.Server) bool { return len(s.Calls("sendMessage")) > 0 && confirmed(s) }
+	if err := tg.Wait(p.alive, replying); err != nil {
+		t.Fatalf("the reply never started, or the update was not confirmed: %v (%v); logs:\n%s", err, context.Cause(p.alive), logs)
+	}
+	p.kill(t, logs)
+	if len(tg.MessagesTo(dm.ID)) != 0 {
+		t.Fatal("the reply got through before the kill; the test proves nothing")
+	}
+
+	tg.ClearFaults()
+	p = startChild(ctx, t, bin, env, logs, 2)
+	if err := tg.Wait(p.alive, func(s *bottest.Server) bool { return len(s.MessagesTo(dm.ID)) > 0 }); err != nil {
+		t.Fatalf("the /subscribe was never answered after the restart: %v (%v); logs:\n%s", err, context.Cause(p.alive), logs)
+	}
+	if got := tg.MessagesTo(dm.ID)[0].Plain(); !strings.Contains(got, "WhatsApp") {
+		t.Errorf("reply after the restart = %q, want it to be about WhatsApp", got)
+	}
+	p.terminate(t, logs)
+	if n := len(tg.MessagesTo(dm.ID)); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if subs, err := db.Subscriptions(dm.ID); err != nil || !slices.Equal(subs, []string{"whatsapp"}) {
+		t.Errorf("Subscriptions(%d) = %v, %v, want [whatsapp]", dm.ID, subs, err)
+	}
 }

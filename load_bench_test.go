@@ -131,11 +131,13 @@ func loadMix(services, langs []string) []loadUpdate {
 //     reply's arrival at the fake; target ≥ 1,000 on 2 cores;
 //   - p50-ms, p99-ms: from an update's push to the arrival of its reply (for
 //     a press: its answerCallbackQuery); in a burst, mostly queueing;
-//   - commits/update: bbolt write transactions per update, the stored poll
-//     offset included; unbatched it would be 0.5 plus one per getUpdates;
+//   - commits/update: bbolt write transactions per update, the poller's
+//     inbox included (one commit per batch taken, and the removal of every
+//     handled update, batched with the handlers' writes); unbatched it
+//     would be 1.5 plus one per getUpdates;
 //   - ms/commit: the time a commit spent writing and syncing, the disk's
-//     fsync latency: the poller stores its offset after every batch of 100
-//     updates before it asks for the next, so a slow disk slows intake;
+//     fsync latency: the poller keeps every batch of 100 updates in the
+//     inbox before it handles them, so a slow disk slows intake;
 //   - peak-RSS-MB: the process's peak resident memory during the burst
 //     (VmHWM), fake server and recorded calls included.
 func BenchmarkLoad(b *testing.B) {
@@ -298,7 +300,7 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 	tb, err := commandSide{
 		apiURL:  tg.URL,
 		replies: replies,
-		updates: &bot.Poller{Client: bot.NewClient(tg.URL, polls), Offsets: db, Log: log, OnPoll: console.Polled},
+		updates: &bot.Poller{Client: bot.NewClient(tg.URL, polls), Inbox: db, Log: log, OnPoll: console.Polled},
 		me:      tele.User{ID: 1000, IsBot: true, FirstName: "Outage Bot", Username: "outage_test_bot"},
 		db:      db, cfg: cfg, catalog: cat, texts: texts, console: console, log: log,
 	}.build()

@@ -46,13 +46,15 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	budget := bot.NewBudget(cfg.Limits.GlobalPerSecond)
 	replies := bot.NewHTTPClient(s.token, 40*time.Second)
 	replies.Transport = console.Transport(budget.ReplyTransport(replies.Transport))
-	poller := &bot.Poller{Client: client, Offsets: db, Log: log.With("part", "poller"), OnPoll: console.Polled}
+	sup := newSupervisor(log, console.Panicked)
+	poller := &bot.Poller{Client: client, Inbox: db, Log: log.With("part", "poller"), OnPoll: console.Polled}
 	var updates tele.Poller = poller
 	var hook *bot.Webhook // webhook mode when set
 	if s.webhookURL != "" {
 		hook = bot.NewWebhook(client, s.webhookURL, log.With("part", "webhook"))
 		updates = hook
 	}
+	updates = supervisedPoller{Poller: updates, sup: sup}
 	// The operator endpoints answer from the start: while Telegram is out
 	// of reach, /healthz says so rather than nothing answering at all.
 	stopOps, err := serveOps(s, console, db, hook, log.With("part", "ops"))
@@ -152,13 +154,17 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		}}
 
 	cronLog := cronLogger{log.With("part", "cron")}
-	job := cron.NewChain(cron.Recover(cronLog), cron.SkipIfStillRunning(cronLog)).
-		Then(cron.FuncJob(func() { w.Round(ctx) }))
+	// The supervisor, not cron.Recover, answers a panic in a job: it also
+	// fails the health check.
+	scheduled := func(job func()) cron.Job {
+		return cron.FuncJob(func() { sup.run(ctx.Done(), ops.Scheduler, job) })
+	}
+	job := cron.NewChain(cron.SkipIfStillRunning(cronLog)).Then(scheduled(func() { w.Round(ctx) }))
 	c := cron.New(cron.WithLogger(cronLog))
 	c.Schedule(sched, job)
 	// Keep the database from growing with what nothing looks at any more:
 	// reports older than the baselines, samples older than /history.
-	if _, err := c.AddFunc("@hourly", func() {
+	if _, err := c.AddJob("@hourly", scheduled(func() {
 		now := time.Now()
 		if err := db.PruneReports(cfg.Reports.Since(now)); err != nil {
 			log.Error("cannot prune old reports", "err", err)
@@ -166,7 +172,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		if err := db.PruneSamples(now.Add(-time.Duration(cfg.History.Retention))); err != nil {
 			log.Error("cannot prune old history samples", "err", err)
 		}
-	}); err != nil {
+	})); err != nil {
 		return fmt.Errorf("schedule pruning: %w", err)
 	}
 
@@ -183,7 +189,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	console.Watch(ops.Scheduler, 2*interval+time.Duration(cfg.Thresholds.RoundTimeout))
 
 	var wg sync.WaitGroup
-	wg.Go(func() { sender.Run(ctx) })
+	wg.Go(func() { sup.run(ctx.Done(), ops.Sender, func() { sender.Run(ctx) }) })
 	if board != nil {
 		wg.Go(func() { board.Run(ctx) })
 	}
@@ -252,6 +258,10 @@ func (cs commandSide) build() (*tele.Bot, error) {
 		Poller:    cs.updates,
 		ParseMode: tele.ModeHTML,
 		Offline:   true, // getMe was called already, with retries
+		// The poller runs each update on a goroutine of its own and needs
+		// ProcessUpdate to return only once the handler has: it keeps the
+		// update until then (see bot.Poller).
+		Synchronous: true,
 		OnError: func(err error, c tele.Context) {
 			cs.log.Error("handler failed", "err", err, "update", c.Update().ID)
 		},
@@ -260,16 +270,17 @@ func (cs commandSide) build() (*tele.Bot, error) {
 		return nil, fmt.Errorf("set up telebot: %w", err)
 	}
 	b.Me = &cs.me
-	// Before the handlers, which bind middleware when registered; Recover
-	// first, so that a panic anywhere after it costs one update, not the
-	// process.
-	b.Use(handlers.Recover(cs.log), cs.console.Middleware)
 	db := cs.db
-	handlers.Register(b, handlers.Config{
+	cfg := handlers.Config{
 		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db,
 		ReportRule: cs.cfg.Reports, Catalog: cs.catalog, Text: cs.texts,
 		Log: cs.log, Now: time.Now, Flood: handlers.DefaultFloodLimit(),
-	})
+	}
+	// Before the handlers, which bind middleware when registered; Recover
+	// first, so that a panic anywhere after it costs an apology, not the
+	// update.
+	b.Use(handlers.Recover(cfg), cs.console.Middleware)
+	handlers.Register(b, cfg)
 	return b, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	tele "gopkg.in/telebot.v3"
 
 	"github.com/outagebot/outagebot/bot/bottest"
 	"github.com/outagebot/outagebot/checks"
@@ -23,16 +22,16 @@ func TestPollerOnPoll(t *testing.T) {
 	polls := make(chan error, 10)
 	p := &Poller{
 		Client:     NewClient(srv.URL, NewHTTPClient(testToken, 5*time.Second)),
-		Offsets:    &memOffsets{},
+		Inbox:      newMemInbox(),
 		Log:        slog.New(slog.DiscardHandler),
 		Timeout:    time.Second,
 		MinBackoff: time.Millisecond,
 		MaxBackoff: time.Millisecond,
 		OnPoll:     func(err error) { polls <- err },
 	}
-	dest := make(chan tele.Update, 1)
+	b, texts := received(t)
 	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { p.Poll(nil, dest, stop); close(done) }()
+	go func() { p.Poll(b, nil, stop); close(done) }()
 	defer func() { close(stop); <-done }()
 
 	ctx := waitCtx(t)
@@ -52,8 +51,8 @@ func TestPollerOnPoll(t *testing.T) {
 	if got[1] != nil {
 		t.Errorf("second OnPoll got %v, want nil after a successful getUpdates", got[1])
 	}
-	if u := <-dest; u.Message == nil || u.Message.Text != "/status" {
-		t.Errorf("update delivered = %+v, want the /status message", u)
+	if got := receive(t, texts, 1)[0]; got != "/status" {
+		t.Errorf("update handled = %q, want the /status message", got)
 	}
 }
 

@@ -5,19 +5,37 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/outagebot/outagebot/store"
 )
 
-// Offsets keeps the getUpdates offset across restarts.
-type Offsets interface {
+// Inbox keeps the getUpdates offset, and the updates taken from Telegram
+// until their handlers have finished, across restarts (*store.DB).
+type Inbox interface {
 	Offset() (int, error)
-	SetOffset(offset int) error
+	// TakeUpdates stores offset and keeps updates, at once.
+	TakeUpdates(offset int, updates []store.Update) error
+	// DoneUpdate forgets a handled update.
+	DoneUpdate(id int) error
+	// RedeliverUpdates returns the updates kept and not yet done, and
+	// counts one more redelivery of each.
+	RedeliverUpdates() ([]store.Update, error)
 }
+
+// maxRedeliveries is how many times an update is handled again after its
+// handling was cut short. An update that a crash interrupted is handled
+// again once; one still unfinished after that many restarts is more likely
+// what crashes the bot, and is dropped rather than crash it at every start.
+const maxRedeliveries = 2
 
 // AllowedUpdates are the update kinds the bot asks for. Telegram remembers
 // the last list, so it is always sent explicitly.
@@ -25,20 +43,34 @@ var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 
 // Poller is a tele.Poller that long-polls getUpdates with an explicit
 // timeout, backs off exponentially (with jitter) on errors instead of
-// spinning like telebot's LongPoller, logs every failure, and keeps the
-// offset in the database.
+// spinning like telebot's LongPoller, logs every failure, and loses no
+// update to a crash.
+//
+// Telegram forgets an update once getUpdates asks past it, which comes long
+// before a slow handler finishes. So every batch goes into the Inbox, with
+// the offset past it, before its updates are handled, and each leaves the
+// Inbox once its handler has returned; a new Poller handles what the Inbox
+// still holds before it asks Telegram for more. An update whose handler was
+// cut short by a crash or a stop is handled again, never lost: delivery is
+// at least once, and the handlers take an update handled twice for one
+// handled once.
 type Poller struct {
-	Client  *Client
-	Offsets Offsets
-	Log     *slog.Logger
+	Client *Client
+	Inbox  Inbox
+	Log    *slog.Logger
 	// Timeout is the long-poll timeout sent to Telegram; default 25s. The
 	// HTTP request is given 10 s more.
 	Timeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed call;
 	// defaults 1s and 60s.
 	MinBackoff, MaxBackoff time.Duration
+	// MaxInFlight bounds how many updates are handled at once; default
+	// 500. While that many are, the Poller takes no more from Telegram,
+	// which keeps them meanwhile.
+	MaxInFlight int
 	// OnPoll, when set, is called after every getUpdates call with its
-	// error (nil on success): at least every MaxSilence while Poll runs.
+	// error (nil on success): at least every MaxSilence while Poll runs
+	// and fewer than MaxInFlight updates are being handled.
 	OnPoll func(err error)
 }
 
@@ -49,8 +81,16 @@ type getUpdatesParams struct {
 	AllowedUpdates []string `json:"allowed_updates"`
 }
 
-// Poll delivers updates to dest until stop is closed. It satisfies tele.Poller.
-func (p *Poller) Poll(_ *tele.Bot, dest chan tele.Update, stop chan struct{}) {
+// stopGrace is how long Poll, once stopped, waits for the handlers in
+// flight, so that they do not write to a closed database.
+const stopGrace = 2 * time.Second
+
+// Poll hands every update to b until stop is closed, each on a goroutine of
+// its own. It satisfies tele.Poller but calls b.ProcessUpdate itself rather
+// than send to dest: an update is done when ProcessUpdate returns, which
+// is when its handler has returned only if b is synchronous
+// (tele.Settings.Synchronous), as it must be.
+func (p *Poller) Poll(b *tele.Bot, _ chan tele.Update, stop chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -60,13 +100,50 @@ func (p *Poller) Poll(_ *tele.Bot, dest chan tele.Update, stop chan struct{}) {
 		case <-ctx.Done():
 		}
 	}()
-	p.run(ctx, dest)
+	h := &handling{bot: b, inbox: p.Inbox, log: p.Log, slots: make(chan struct{}, cmp.Or(p.MaxInFlight, 500))}
+	if p.redeliver(ctx, h) {
+		p.run(ctx, h)
+	}
+	if !h.wait(stopGrace) {
+		p.Log.Warn("updates still being handled at stop; they will be handled again after the next start", "grace", stopGrace)
+	}
 }
 
-func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
+// redeliver handles the updates that the Inbox kept from an earlier run; it
+// reports false when ctx ended first.
+func (p *Poller) redeliver(ctx context.Context, h *handling) bool {
+	pending, err := p.Inbox.RedeliverUpdates()
+	if err != nil {
+		p.Log.Error("cannot read the updates left from the last run; they wait for the next start", "err", err)
+		return true
+	}
+	if len(pending) > 0 {
+		p.Log.Info("handling the updates left unhandled by the last run", "updates", len(pending))
+	}
+	for _, pu := range pending {
+		if pu.Redelivered >= maxRedeliveries {
+			p.Log.Error("dropping an update whose handling was cut short every time; it may be what stops the bot",
+				"update", pu.ID, "times", pu.Redelivered+1)
+			h.done(pu.ID)
+			continue
+		}
+		var u tele.Update
+		if err := json.Unmarshal(pu.JSON, &u); err != nil {
+			p.Log.Error("dropping a kept update that cannot be decoded", "update", pu.ID, "err", err)
+			h.done(pu.ID)
+			continue
+		}
+		if !h.dispatch(ctx, u) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Poller) run(ctx context.Context, h *handling) {
 	timeout := p.timeout()
 	minB, maxB := cmp.Or(p.MinBackoff, time.Second), p.maxBackoff()
-	offset, err := p.Offsets.Offset()
+	offset, err := p.Inbox.Offset()
 	if err != nil {
 		p.Log.Error("cannot read the stored update offset; starting from Telegram's", "err", err)
 	}
@@ -112,6 +189,11 @@ func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
 			continue
 		}
 		failures = 0
+		if len(updates) == 0 {
+			continue
+		}
+		var taken []store.Update
+		var decoded []tele.Update
 		for _, raw := range updates {
 			var u tele.Update
 			if err := json.Unmarshal(raw, &u); err != nil {
@@ -126,20 +208,85 @@ func (p *Poller) run(ctx context.Context, dest chan<- tele.Update) {
 				offset = id.ID + 1
 				continue
 			}
-			select {
-			case dest <- u:
-			case <-ctx.Done():
-				return
-			}
+			taken = append(taken, store.Update{ID: u.ID, JSON: raw})
+			decoded = append(decoded, u)
 			offset = u.ID + 1
 		}
-		if len(updates) > 0 {
-			// Telegram forgets confirmed updates only at the next call; the
-			// stored offset spares re-handling them after a restart.
-			if err := p.Offsets.SetOffset(offset); err != nil {
-				p.Log.Error("cannot store the update offset", "err", err)
+		// Kept before they are handled: the next call confirms them.
+		if err := p.Inbox.TakeUpdates(offset, taken); err != nil {
+			p.Log.Error("cannot keep the updates taken; a crash now would lose them", "err", err)
+		}
+		for _, u := range decoded {
+			if !h.dispatch(ctx, u) {
+				return
 			}
 		}
+	}
+}
+
+// handling runs updates through a bot, at most cap(slots) at once, and
+// takes each out of the inbox once handled.
+type handling struct {
+	bot     *tele.Bot
+	inbox   Inbox
+	log     *slog.Logger
+	slots   chan struct{}
+	running sync.WaitGroup
+}
+
+// dispatch starts handling u once a slot is free; it reports false when ctx
+// ended first, leaving u in the inbox. An update whose handler is still
+// running when ctx ends stays in the inbox too, to be handled again after
+// the next start: telebot's Stop, which ends ctx, first cancels the Bot API
+// calls in flight, so its reply may well be lost.
+func (h *handling) dispatch(ctx context.Context, u tele.Update) bool {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	h.running.Go(func() {
+		defer func() { <-h.slots }()
+		process(h.bot, u, h.log)
+		if ctx.Err() == nil {
+			h.done(u.ID)
+		}
+	})
+	return true
+}
+
+// process runs u through b. The handlers' own middleware answers their
+// panics (handlers.Recover); one in telebot's routing around them costs
+// this update, not the process.
+func process(b *tele.Bot, u tele.Update, log *slog.Logger) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("processing an update panicked; update dropped",
+				"update", u.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	b.ProcessUpdate(u)
+}
+
+// done takes the update id out of the inbox.
+func (h *handling) done(id int) {
+	if err := h.inbox.DoneUpdate(id); err != nil {
+		h.log.Error("cannot mark an update handled; it will be handled again after a restart", "update", id, "err", err)
+	}
+}
+
+// wait waits at most d for the updates being handled, and reports whether
+// they all finished.
+func (h *handling) wait(d time.Duration) bool {
+	finished := make(chan struct{})
+	go func() { h.running.Wait(); close(finished) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-finished:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 

@@ -84,18 +84,16 @@ func (w *Webhook) Delete(ctx context.Context) error {
 	return nil
 }
 
-// Poll hands telebot the updates ServeHTTP receives until stop is closed.
-// It satisfies tele.Poller.
-func (w *Webhook) Poll(_ *tele.Bot, dest chan tele.Update, stop chan struct{}) {
+// Poll hands the updates ServeHTTP receives to b until stop is closed,
+// each on a goroutine of its own. It satisfies tele.Poller but, like Poller,
+// calls b.ProcessUpdate itself rather than send to dest, for a b that is
+// synchronous: telebot would otherwise handle one update at a time.
+func (w *Webhook) Poll(b *tele.Bot, _ chan tele.Update, stop chan struct{}) {
 	for {
 		select {
 		case p := <-w.pushes:
-			select {
-			case dest <- p.update:
-				close(p.taken)
-			case <-stop:
-				return
-			}
+			close(p.taken)
+			go process(b, p.update, w.log)
 		case <-stop:
 			return
 		}

@@ -60,7 +60,7 @@ const statusUpdate = `{"update_id":7,"message":{"message_id":1,"date":1772712000
 
 func TestWebhookServeHTTP(t *testing.T) {
 	w := NewWebhook(nil, "https://bot.example/hook", slog.New(slog.DiscardHandler))
-	b, err := tele.NewBot(tele.Settings{Offline: true, Poller: w})
+	b, err := tele.NewBot(tele.Settings{Offline: true, Synchronous: true, Poller: w})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,6 +214,7 @@ type env struct {
 	history *fakeHistory
 	log     *bytes.Buffer
 	offset  int
+	panics  bool // the test makes handlers panic on purpose
 }
 
 func newEnv(t *testing.T) *env {
@@ -252,7 +253,7 @@ func newEnvConfig(t *testing.T, edit func(*handlers.Config)) *env {
 		Now:     testNow,
 	}
 	edit(&cfg)
-	b.Use(handlers.Recover(log))
+	b.Use(handlers.Recover(cfg))
 	handlers.Register(b, cfg)
 	t.Cleanup(e.checkMessages)
 	t.Cleanup(e.checkNoPanic)

@@ -267,6 +267,12 @@ func (h *handler) text(c tele.Context) *locale.Printer {
 	if lang, ok := h.storedLang(c); ok {
 		return h.Text.For(lang)
 	}
+	return h.clientText(c)
+}
+
+// clientText is the Printer of a chat that has no language recorded: in a
+// private chat its user's, else English.
+func (h *handler) clientText(c tele.Context) *locale.Printer {
 	if chat := c.Chat(); chat != nil && chat.Type != tele.ChatPrivate {
 		// A group reads in one language for all; until it has one, the
 		// bot does not pick a member's.

@@ -98,6 +98,10 @@ func FuzzCallbackData(f *testing.F) {
 		"\ftog| whatsapp",
 		"\ftog|whatsapp\n",
 		"\ftog|whatsapp|instagram",
+		"\ftog|whatsapp|off",
+		"\ftog|threads|on",
+		"\ftog|threads|off",
+		"\ftog|whatsapp|",
 		"\ftog|",
 		"\ftog",
 		"\faff|instagram",
@@ -133,11 +137,14 @@ func FuzzCallbackData(f *testing.F) {
 			t.Fatalf("/subscribe: %d answers, want the keyboard", len(keyboard))
 		}
 		want := e.subs.of(aliceChat().ID)
-		if id, ok := strings.CutPrefix(data, "\ftog|"); ok && slices.Contains(ids, id) {
-			if i := slices.Index(want, id); i >= 0 {
-				want = slices.Delete(want, i, i+1)
-			} else {
-				want = append(want, id)
+		if rest, ok := strings.CutPrefix(data, "\ftog|"); ok {
+			id, state, hasState := strings.Cut(rest, "|")
+			follows := slices.Contains(want, id)
+			if slices.Contains(ids, id) && (!hasState || state == "on" || state == "off") {
+				want = slices.DeleteFunc(want, func(s string) bool { return s == id })
+				if state == "on" || !hasState && !follows {
+					want = append(want, id)
+				}
 			}
 		}
 		wantLang := e.subs.lang(aliceChat().ID)

@@ -247,8 +247,8 @@ func TestKeyboard(t *testing.T) {
 			msg := msgs[0]
 			kb := parseKeyboard(t, string(msg.ReplyMarkup))
 			want := keyboard{
-				{{"➕ WhatsApp", "\ftog|whatsapp"}, {"✅ Instagram", "\ftog|instagram"}},
-				{{"➕ Threads", "\ftog|threads"}, {"➕ <b>&", "\ftog|evil"}},
+				{{"➕ WhatsApp", "\ftog|whatsapp|on"}, {"✅ Instagram", "\ftog|instagram|off"}},
+				{{"➕ Threads", "\ftog|threads|on"}, {"➕ <b>&", "\ftog|evil|on"}},
 			}
 			if diff := cmp.Diff(want, kb); diff != "" {
 				t.Fatalf("keyboard (-want +got):\n%s", diff)
@@ -260,12 +260,19 @@ func TestKeyboard(t *testing.T) {
 				subs   []string
 				labels []string
 			}{
-				{"\ftog|whatsapp", "Following WhatsApp", []string{"instagram", "whatsapp"},
+				{"\ftog|whatsapp|on", "Following WhatsApp", []string{"instagram", "whatsapp"},
 					[]string{"✅ WhatsApp", "✅ Instagram", "➕ Threads", "➕ <b>&"}},
-				{"\ftog|instagram", "No longer following Instagram", []string{"whatsapp"},
+				// The same press again, as after a crash or a double tap:
+				// it changes nothing.
+				{"\ftog|whatsapp|on", "Following WhatsApp", []string{"instagram", "whatsapp"},
+					[]string{"✅ WhatsApp", "✅ Instagram", "➕ Threads", "➕ <b>&"}},
+				{"\ftog|instagram|off", "No longer following Instagram", []string{"whatsapp"},
 					[]string{"✅ WhatsApp", "➕ Instagram", "➕ Threads", "➕ <b>&"}},
+				// A button of a keyboard sent by an older version switches.
 				{"\ftog|whatsapp", "No longer following WhatsApp", nil,
 					[]string{"➕ WhatsApp", "➕ Instagram", "➕ Threads", "➕ <b>&"}},
+				{"\ftog|threads", "Following Threads", []string{"threads"},
+					[]string{"➕ WhatsApp", "➕ Instagram", "✅ Threads", "➕ <b>&"}},
 			} {
 				before := len(e.srv.Calls("editMessageReplyMarkup"))
 				answer := e.press(aliceChat(), alice(), msg.ID, step.data)
@@ -303,6 +310,9 @@ func TestTamperedButton(t *testing.T) {
 		"\ftog|wa",
 		"\ftog|nosuch",
 		"\ftog|whatsapp|-5",
+		"\ftog|whatsapp|ON",
+		"\ftog|whatsapp|on|off",
+		"\ftog|wa|on",
 		"\ftog|-5|whatsapp",
 		"\fother|whatsapp",
 		"\f\f\f",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	tele "gopkg.in/telebot.v3"
 
@@ -12,8 +13,18 @@ import (
 )
 
 // toggleUnique names the keyboard buttons that switch one service on or off.
-// telebot sends their data as "\f" + toggleUnique + "|" + service id.
+// telebot sends their data as "\f" + toggleUnique + "|" + service id + "|" +
+// toggleOn or toggleOff: what the press makes of the service, so that a
+// press handled twice (delivered again after a crash, or tapped twice before
+// the keyboard is redrawn) is a press handled once. Keyboards sent before
+// the state was written carry the service id alone, which switches it.
 const toggleUnique = "tog"
+
+// The states a toggle button sets.
+const (
+	toggleOn  = "on"
+	toggleOff = "off"
+)
 
 // maxCallbackData is Telegram's limit for a button's data, in bytes.
 const maxCallbackData = 64
@@ -94,15 +105,20 @@ func (h *handler) keyboard(c tele.Context) error {
 func (h *handler) markup(p *locale.Printer, subscribed []string) *tele.ReplyMarkup {
 	var buttons []tele.InlineButton
 	for _, s := range h.Catalog.Services() {
+		follows := slices.Contains(subscribed, s.ID)
+		data := s.ID + "|" + toggleOn
+		if follows {
+			data = s.ID + "|" + toggleOff
+		}
 		// Telegram refuses the whole keyboard if one button's data is too
 		// long; a service with an overlong id stays reachable by name.
-		if len("\f"+toggleUnique+"|"+s.ID) > maxCallbackData {
+		if len("\f"+toggleUnique+"|"+data) > maxCallbackData {
 			continue
 		}
 		buttons = append(buttons, tele.InlineButton{
 			Unique: toggleUnique,
-			Text:   p.Button(s.ID, slices.Contains(subscribed, s.ID)),
-			Data:   s.ID,
+			Text:   p.Button(s.ID, follows),
+			Data:   data,
 		})
 	}
 	return keyboard(buttons)
@@ -142,15 +158,18 @@ func (h *handler) adminPress(c tele.Context, valid bool, refusal func(*locale.Pr
 	return cb.Message.Chat, p, false, nil
 }
 
-// toggle handles a press on a keyboard button: it switches the service for
-// the chat the keyboard is in (never one named by the data), redraws the
-// keyboard in place and answers the press.
+// toggle handles a press on a keyboard button: it subscribes the chat the
+// keyboard is in (never one named by the data) to the service or
+// unsubscribes it, as the button says, redraws the keyboard in place and
+// answers the press.
 func (h *handler) toggle(c tele.Context) error {
 	cb := c.Callback()
 	// The data comes from the client and may be anything: it has to name a
-	// service exactly as the keyboard wrote it.
-	s, ok := h.Catalog.Lookup(cb.Data)
-	chat, p, done, err := h.adminPress(c, ok && s.ID == cb.Data, (*locale.Printer).NotAdminAlert)
+	// service and a state exactly as the keyboard wrote them.
+	id, state, hasState := strings.Cut(cb.Data, "|")
+	s, ok := h.Catalog.Lookup(id)
+	valid := ok && s.ID == id && (!hasState || state == toggleOn || state == toggleOff)
+	chat, p, done, err := h.adminPress(c, valid, (*locale.Printer).NotAdminAlert)
 	if done {
 		return err
 	}
@@ -158,13 +177,13 @@ func (h *handler) toggle(c tele.Context) error {
 	if err != nil {
 		return h.failCallback(c, err)
 	}
-	follow := !slices.Contains(subs, s.ID)
+	follow := state == toggleOn || !hasState && !slices.Contains(subs, s.ID)
+	subs = slices.DeleteFunc(subs, func(id string) bool { return id == s.ID })
 	if follow {
 		_, err = h.Subs.Subscribe(h.chatRecord(c), []string{s.ID})
 		subs = append(subs, s.ID)
 	} else {
 		_, err = h.Subs.Unsubscribe(chat.ID, []string{s.ID})
-		subs = slices.DeleteFunc(subs, func(id string) bool { return id == s.ID })
 	}
 	if err != nil {
 		return h.failCallback(c, err)

@@ -32,8 +32,9 @@ func (p Part) String() string {
 
 // heart is the last beat of a part and how far apart beats may be.
 type heart struct {
-	within atomic.Int64 // time.Duration; 0 while the part is not watched
-	last   atomic.Int64 // Unix nanoseconds
+	within   atomic.Int64 // time.Duration; 0 while the part is not watched
+	last     atomic.Int64 // Unix nanoseconds
+	panicked atomic.Int64 // Unix nanoseconds of the last panic; 0 for none
 }
 
 // Watch makes the health check require a beat of part at least every
@@ -47,6 +48,14 @@ func (c *Console) Watch(part Part, within time.Duration) {
 
 func (c *Console) beat(part Part) {
 	c.hearts[part].last.Store(c.now().UnixNano())
+}
+
+// Panicked records that part panicked and is being restarted. The health
+// check fails until the part has run for as long as it may be silent (see
+// Watch) without panicking again: a part that panics at every start beats
+// between its panics, and must not pass for alive.
+func (c *Console) Panicked(part Part) {
+	c.hearts[part].panicked.Store(c.now().UnixNano())
 }
 
 // pingTimeout bounds how long a health check waits for the database to
@@ -99,6 +108,12 @@ func (c *Console) Health(ctx context.Context) (report []string, ok bool) {
 		h := &c.hearts[part]
 		within := time.Duration(h.within.Load())
 		if within == 0 {
+			continue
+		}
+		if at := h.panicked.Load(); at != 0 && now.Sub(time.Unix(0, at)) <= within {
+			ok = false
+			report = append(report, fmt.Sprintf("%s: panicked %v ago and was restarted; see the log",
+				part, now.Sub(time.Unix(0, at)).Round(time.Millisecond)))
 			continue
 		}
 		silent := now.Sub(time.Unix(0, h.last.Load())).Round(time.Millisecond)

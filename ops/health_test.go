@@ -96,6 +96,33 @@ func TestHealth(t *testing.T) {
 			absent: []string{"poller", "sender"},
 		},
 		{
+			name:  "a part that panicked fails until it has run its window without panicking",
+			watch: map[Part]time.Duration{Sender: 100 * time.Second, Scheduler: 85 * time.Second},
+			run: func(c *Console, clk *clock) {
+				c.Panicked(Sender)
+				clk.Add(10 * time.Second)
+				c.Dispatched() // restarted: it beats, and may panic again
+				clk.Add(90 * time.Second)
+				c.RoundDone()
+				c.Dispatched()
+			},
+			ping:   ok,
+			code:   http.StatusServiceUnavailable,
+			report: []string{"sender: panicked 1m40s ago and was restarted; see the log", "scheduler: ok"},
+		},
+		{
+			name:  "a part that panicked long enough ago",
+			watch: map[Part]time.Duration{Sender: 100 * time.Second},
+			run: func(c *Console, clk *clock) {
+				c.Panicked(Sender)
+				clk.Add(101 * time.Second)
+				c.Dispatched()
+			},
+			ping:   ok,
+			code:   http.StatusOK,
+			report: []string{"sender: ok, last heard 0s ago"},
+		},
+		{
 			name:   "the database does not take writes",
 			watch:  map[Part]time.Duration{Sender: time.Minute},
 			run:    func(*Console, *clock) {},

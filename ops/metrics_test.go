@@ -225,18 +225,23 @@ func TestPollerMetrics(t *testing.T) {
 	c, _ := newTestConsole(db, nil)
 	p := &bot.Poller{
 		Client:     bot.NewClient(srv.URL, bot.NewHTTPClient(testToken, 5*time.Second)),
-		Offsets:    db,
+		Inbox:      db,
 		Log:        slog.New(slog.DiscardHandler),
 		Timeout:    time.Second,
 		MinBackoff: time.Millisecond,
 		MaxBackoff: time.Millisecond,
 		OnPoll:     c.Polled,
 	}
-	dest := make(chan tele.Update, 1)
+	b, err := tele.NewBot(tele.Settings{Offline: true, Synchronous: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan struct{}, 1)
+	b.Handle("/status", func(tele.Context) error { handled <- struct{}{}; return nil })
 	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { p.Poll(nil, dest, stop); close(done) }()
+	go func() { p.Poll(b, nil, stop); close(done) }()
 	select {
-	case <-dest:
+	case <-handled:
 	case <-waitCtx(t).Done():
 		t.Fatal("no update from the poller")
 	}

@@ -18,7 +18,7 @@ var ErrLocked = errors.New("database is locked by a running process")
 // snapshot is the state of the last commit before Backup began.
 func (db *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

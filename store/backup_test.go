@@ -74,7 +74,7 @@ func TestBackupWhileInUse(t *testing.T) {
 	if _, err := db.Subscribe(Chat{ID: 42, Type: "private"}, []string{"whatsapp", "threads"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetOffset(777); err != nil {
+	if err := db.TakeUpdates(777, nil); err != nil {
 		t.Fatal(err)
 	}
 

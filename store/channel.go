@@ -20,7 +20,7 @@ type ChannelPost struct {
 func (db *DB) ChannelPost(incident uint64) (ChannelPost, bool, error) {
 	var p ChannelPost
 	var ok bool
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		ok, err = getJSON(bucket(tx, bucketChannelPosts), u64Key(incident), &p)
 		return err
@@ -33,7 +33,7 @@ func (db *DB) ChannelPost(incident uint64) (ChannelPost, bool, error) {
 
 // SetChannelPost records the channel post of an incident.
 func (db *DB) SetChannelPost(incident uint64, p ChannelPost) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		return putJSON(bucket(tx, bucketChannelPosts), u64Key(incident), p)
 	})
 	if err != nil {

@@ -25,7 +25,7 @@ type StatusPost struct {
 func (db *DB) StatusPost() (StatusPost, bool, error) {
 	var p StatusPost
 	var ok bool
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		ok, err = getJSON(bucket(tx, bucketMeta), []byte(keyStatusPost), &p)
 		return err
@@ -38,7 +38,7 @@ func (db *DB) StatusPost() (StatusPost, bool, error) {
 
 // SetStatusPost records the channel's status message.
 func (db *DB) SetStatusPost(p StatusPost) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		return putJSON(bucket(tx, bucketMeta), []byte(keyStatusPost), p)
 	})
 	if err != nil {

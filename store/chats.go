@@ -22,7 +22,7 @@ type Chat struct {
 // subscribed, in input order, without those already subscribed or repeated.
 // Concurrent calls share one write transaction.
 func (db *DB) Subscribe(chat Chat, services []string) (added []string, err error) {
-	err = db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err = db.batch(func(tx *bbolt.Tx) error {
 		// Batch may run this function more than once.
 		added = added[:0]
 		old, _, err := getChat(tx, chat.ID)
@@ -52,7 +52,7 @@ func (db *DB) Subscribe(chat Chat, services []string) (added []string, err error
 // Unsubscribe removes the chat's subscriptions to services and returns those
 // it had, in input order. The chat record stays.
 func (db *DB) Unsubscribe(chatID int64, services []string) (removed []string, err error) {
-	err = db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err = db.batch(func(tx *bbolt.Tx) error {
 		removed = removed[:0]
 		for _, s := range services {
 			ok, err := unsubscribe(tx, chatID, s)
@@ -75,7 +75,7 @@ func (db *DB) Unsubscribe(chatID int64, services []string) (removed []string, er
 // sorted; none for an unknown chat.
 func (db *DB) Subscriptions(chatID int64) ([]string, error) {
 	var services []string
-	if err := db.bolt.View(func(tx *bbolt.Tx) error {
+	if err := db.view(func(tx *bbolt.Tx) error {
 		services = subscriptions(tx, chatID)
 		return nil
 	}); err != nil {
@@ -87,7 +87,7 @@ func (db *DB) Subscriptions(chatID int64) ([]string, error) {
 // Subscribers returns the ids of the chats subscribed to service, ascending.
 func (db *DB) Subscribers(service string) ([]int64, error) {
 	var ids []int64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		b := bucket(tx, bucketServiceChats).Bucket([]byte(service))
 		if b == nil {
 			return nil
@@ -109,7 +109,7 @@ func (db *DB) Chat(id int64) (Chat, bool, error) {
 		c  Chat
 		ok bool
 	)
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		c, ok, err = getChat(tx, id)
 		return err
@@ -124,7 +124,7 @@ func (db *DB) Chat(id int64) (Chat, bool, error) {
 // entirely: to change one field, read the record with Chat first. The
 // subscriptions are untouched.
 func (db *DB) SaveChat(c Chat) error {
-	if err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	if err := db.batch(func(tx *bbolt.Tx) error {
 		return putChat(tx, c)
 	}); err != nil {
 		return fmt.Errorf("save chat %d: %w", c.ID, err)
@@ -135,7 +135,7 @@ func (db *DB) SaveChat(c Chat) error {
 // DeleteChat forgets the chat: its record, its subscriptions, its settings
 // and its pending notifications. Deleting an unknown chat is not an error.
 func (db *DB) DeleteChat(chatID int64) error {
-	if err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	if err := db.batch(func(tx *bbolt.Tx) error {
 		return deleteChat(tx, chatID)
 	}); err != nil {
 		return fmt.Errorf("delete chat %d: %w", chatID, err)
@@ -152,7 +152,7 @@ func (db *DB) MigrateChat(from, to int64) error {
 	if from == to {
 		return nil
 	}
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err := db.batch(func(tx *bbolt.Tx) error {
 		fromChat, _, err := getChat(tx, from)
 		if err != nil {
 			return err

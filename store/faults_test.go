@@ -69,6 +69,32 @@ func openCatchingFaults(path string) (db *DB, fault any, err error) {
 	return db, nil, err
 }
 
+// refusedOpen opens the file at path, which must fail with an error, not a
+// crash, and leave the file as it was; it returns the error.
+func refusedOpen(t *testing.T, path string) error {
+	t.Helper()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, fault, err := openCatchingFaults(path)
+	if fault != nil {
+		t.Fatalf("Open crashed instead of returning an error: %v", fault)
+	}
+	if err == nil {
+		_ = db.Close()
+		t.Fatal("Open succeeded")
+	}
+	after, rerr := os.ReadFile(path)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the failed Open changed the file")
+	}
+	return err
+}
+
 func TestOpenReadOnlyFile(t *testing.T) {
 	db, path := openTest(t)
 	if _, err := db.Subscribe(Chat{ID: 42, Type: "private"}, []string{"whatsapp"}); err != nil {
@@ -133,23 +159,8 @@ func TestOpenFileThatIsNotADatabase(t *testing.T) {
 			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			db, fault, err := openCatchingFaults(path)
-			if fault != nil {
-				t.Fatalf("Open crashed instead of returning an error: %v", fault)
-			}
-			if err == nil {
-				_ = db.Close()
-				t.Fatal("Open succeeded")
-			}
-			if !strings.Contains(err.Error(), path) {
+			if err := refusedOpen(t, path); !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name the file", err)
-			}
-			after, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(tc.data, after) {
-				t.Error("the failed Open changed the file")
 			}
 		})
 	}
@@ -257,5 +268,138 @@ func TestWriteToFullDisk(t *testing.T) {
 	}
 	if _, err := db.Subscribe(Chat{ID: next, Type: "private"}, []string{"whatsapp"}); err != nil {
 		t.Errorf("Subscribe after space was freed: %v", err)
+	}
+}
+
+// fillForDamage gives the chats and the outbox 300 entries each, enough for
+// each bucket to have pages of its own rather than live inline in its
+// parent's.
+func fillForDamage(t *testing.T, db *DB) {
+	t.Helper()
+	err := db.update(func(tx *bbolt.Tx) error {
+		for id := int64(1); id <= 300; id++ {
+			if err := putChat(tx, Chat{ID: id, Type: "private", Lang: "it", Added: t0}); err != nil {
+				return err
+			}
+			if _, err := subscribe(tx, id, "whatsapp"); err != nil {
+				return err
+			}
+			if err := mark(bucket(tx, bucketOutbox), id, Mark{Incident: 1, Version: 1}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// damagePage overwrites the root page of the named bucket of db's file at
+// path with fill's bytes, as a bad disk sector or a stray write would. db
+// may stay open: bbolt maps the file shared, so it sees the change.
+func damagePage(t *testing.T, db *DB, path, name string, fill func([]byte)) {
+	t.Helper()
+	var offset, size int64
+	if err := db.view(func(tx *bbolt.Tx) error {
+		size = int64(tx.DB().Info().PageSize)
+		offset = int64(bucket(tx, name).Root()) * size
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if offset == 0 {
+		t.Fatalf("bucket %s lives inline in its parent: give it more entries", name)
+	}
+	page := make([]byte, size)
+	fill(page)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(page, offset); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func zeros([]byte) {}
+
+func randomBytes(page []byte) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range page {
+		page[i] = byte(rng.Uint32())
+	}
+}
+
+func TestOpenRefusesDamagedFile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bucket string
+		fill   func([]byte)
+	}{
+		{"zeroed outbox page", bucketOutbox, zeros},
+		{"zeroed chats page", bucketChats, zeros},
+		{"chats page of random bytes", bucketChats, randomBytes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, path := openTest(t)
+			fillForDamage(t, db)
+			damagePage(t, db, path, tc.bucket, tc.fill)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			err := refusedOpen(t, path)
+			if !errors.Is(err, ErrDamaged) {
+				t.Errorf("error %q does not wrap ErrDamaged", err)
+			}
+			for _, want := range []string{path, "outagebot backup", "docs/robustness.md"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDamageFoundAfterOpen damages pages of a database in use: the
+// operations that reach them fail with ErrDamaged instead of panicking, the
+// others carry on, and Ping reports the damage from then on.
+func TestDamageFoundAfterOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bucket string
+		reach  func(*DB) error // an operation that reads the damaged page
+	}{
+		{"chats, read", bucketChats, func(db *DB) error { _, _, err := db.Chat(5); return err }},
+		{"chats, batched write", bucketChats, func(db *DB) error {
+			_, err := db.Subscribe(Chat{ID: 7, Type: "private"}, []string{"threads"})
+			return err
+		}},
+		{"outbox, read", bucketOutbox, func(db *DB) error { _, err := db.Outbox(nil, 10); return err }},
+		{"outbox, write", bucketOutbox, func(db *DB) error {
+			return db.AckAll([]Delivery{{ChatID: 5, Marks: []Mark{{Incident: 1, Version: 1}}}})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, path := openTest(t)
+			fillForDamage(t, db)
+			if err := db.Ping(); err != nil {
+				t.Fatalf("Ping before the damage: %v", err)
+			}
+			damagePage(t, db, path, tc.bucket, zeros)
+
+			err := tc.reach(db)
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("operation on the damaged page: %v, want ErrDamaged", err)
+			}
+			if _, err := db.Statuses(); err != nil {
+				t.Errorf("Statuses, which does not reach the damage: %v", err)
+			}
+			err = db.Ping()
+			if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "outagebot backup") {
+				t.Errorf("Ping after the damage = %v, want ErrDamaged and how to restore", err)
+			}
+		})
 	}
 }

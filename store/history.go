@@ -39,7 +39,7 @@ type Sample struct {
 // about Meta, only that this machine was offline. A later sample of a
 // service in the same second replaces an earlier one.
 func (db *DB) AddRound(obs []checks.Observation) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		for _, o := range obs {
 			if !o.ControlOK || len(o.Results) == 0 {
 				continue
@@ -107,7 +107,7 @@ func decodeSample(k, v []byte) (Sample, error) {
 // included, oldest first.
 func (db *DB) Samples(service string, from, to time.Time) ([]Sample, error) {
 	var out []Sample
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		b := bucket(tx, bucketSamples).Bucket([]byte(service))
 		if b == nil {
 			return nil
@@ -141,7 +141,7 @@ func (db *DB) Samples(service string, from, to time.Time) ([]Sample, error) {
 
 // PruneSamples deletes, for every service, the samples taken before before.
 func (db *DB) PruneSamples(before time.Time) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		parent := bucket(tx, bucketSamples)
 		var services [][]byte
 		if err := parent.ForEach(func(k, v []byte) error {

@@ -18,7 +18,7 @@ const ChannelID int64 = 0
 // Statuses returns the persisted detector state of every service, by id.
 func (db *DB) Statuses() (map[string]checks.Status, error) {
 	statuses := make(map[string]checks.Status)
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		b := bucket(tx, bucketStatuses)
 		return b.ForEach(func(k, _ []byte) error {
 			var s checks.Status
@@ -47,7 +47,7 @@ func (db *DB) Statuses() (map[string]checks.Status, error) {
 // carries some. A transition to Operational resolves the incident (End = At);
 // one with no open incident to resolve records and announces nothing.
 func (db *DB) Commit(statuses []checks.Status, transitions []checks.Transition, channel bool) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		for _, s := range statuses {
 			if err := putJSON(bucket(tx, bucketStatuses), []byte(s.Service), s); err != nil {
 				return fmt.Errorf("store status of %s: %w", s.Service, err)
@@ -79,7 +79,7 @@ func (db *DB) Incident(id uint64) (checks.Incident, bool, error) {
 		inc checks.Incident
 		ok  bool
 	)
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		inc, ok, err = getIncident(tx, id)
 		return err
@@ -96,7 +96,7 @@ func (db *DB) OpenIncident(service string) (checks.Incident, bool, error) {
 		inc checks.Incident
 		ok  bool
 	)
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		inc, ok, err = openIncident(tx, service)
 		return err
@@ -111,7 +111,7 @@ func (db *DB) OpenIncident(service string) (checks.Incident, bool, error) {
 // or after since (unresolved ones included), newest first.
 func (db *DB) Incidents(service string, since time.Time) ([]checks.Incident, error) {
 	var incs []checks.Incident
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		history := bucket(tx, bucketHistory).Bucket([]byte(service))
 		if history == nil {
 			return nil
@@ -235,7 +235,7 @@ func addToGroup(tx *bbolt.Tx, group, id uint64) error {
 // GroupIncidents returns the incidents of a Meta-wide group, by id.
 func (db *DB) GroupIncidents(group uint64) ([]checks.Incident, error) {
 	var incs []checks.Incident
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		members := bucket(tx, bucketGroups).Bucket(u64Key(group))
 		if members == nil {
 			return nil

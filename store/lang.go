@@ -14,7 +14,7 @@ func (db *DB) SetLang(chat Chat) error {
 	if chat.Lang == "" {
 		return fmt.Errorf("set language of chat %d: no language given", chat.ID)
 	}
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err := db.batch(func(tx *bbolt.Tx) error {
 		old, _, err := getChat(tx, chat.ID)
 		if err != nil {
 			return err

@@ -41,7 +41,7 @@ func (db *DB) Outbox(after []byte, limit int) ([]Delivery, error) {
 		return nil, nil
 	}
 	var out []Delivery
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		c := bucket(tx, bucketOutbox).Cursor()
 		k, v := c.First()
 		if after != nil {
@@ -71,7 +71,7 @@ func (db *DB) Outbox(after []byte, limit int) ([]Delivery, error) {
 // chats: a sender pushing thousands of messages a second pays one fsync per
 // batch, not per message.
 func (db *DB) AckAll(delivered []Delivery) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		for _, d := range delivered {
 			if err := ack(tx, d.ChatID, d.Marks); err != nil {
 				return fmt.Errorf("chat %d: %w", d.ChatID, err)
@@ -109,7 +109,7 @@ func ack(tx *bbolt.Tx, chatID int64, delivered []Mark) error {
 // OutboxLen returns how many chats have notifications pending.
 func (db *DB) OutboxLen() (int, error) {
 	var n int
-	if err := db.bolt.View(func(tx *bbolt.Tx) error {
+	if err := db.view(func(tx *bbolt.Tx) error {
 		n = bucket(tx, bucketOutbox).Stats().KeyN
 		return nil
 	}); err != nil {

@@ -85,7 +85,7 @@ func timeFromKey(k []byte) time.Time {
 // The user id itself is never stored. Concurrent calls share one write
 // transaction.
 func (db *DB) AddReport(service, kind string, userID int64, at time.Time, perUser time.Duration) (counted bool, err error) {
-	err = db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err = db.batch(func(tx *bbolt.Tx) error {
 		// Batch may run this function more than once.
 		counted = false
 		salt := bucket(tx, bucketMeta).Get([]byte(keyReportSalt))
@@ -139,7 +139,7 @@ func (db *DB) AddReport(service, kind string, userID int64, at time.Time, perUse
 // [from, to), oldest first.
 func (db *DB) ReportBuckets(service string, from, to time.Time) ([]checks.ReportBucket, error) {
 	var out []checks.ReportBucket
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		b := bucket(tx, bucketReports).Bucket([]byte(service))
 		if b == nil {
 			return nil
@@ -172,7 +172,7 @@ func (db *DB) ReportBuckets(service string, from, to time.Time) ([]checks.Report
 // PruneReports deletes, for every service, the report buckets that start
 // before before and the reporter marks whose last counted report is older.
 func (db *DB) PruneReports(before time.Time) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		if err := pruneNested(bucket(tx, bucketReports), func(k, _ []byte) bool {
 			return timeFromKey(k).Before(before)
 		}); err != nil {

@@ -151,7 +151,7 @@ func minuteOfDay(clock string) (int, error) {
 // Settings returns the chat's settings, the defaults when it has none.
 func (db *DB) Settings(chatID int64) (Settings, error) {
 	var s Settings
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		_, err := getJSON(bucket(tx, bucketSettings), chatKey(chatID), &s)
 		return err
 	})
@@ -170,7 +170,7 @@ func (db *DB) SetSettings(chatID int64, s Settings) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("set settings of chat %d: %w", chatID, err)
 	}
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	err := db.batch(func(tx *bbolt.Tx) error {
 		if s.TimeZone != "" {
 			var old Settings
 			if _, err := getJSON(bucket(tx, bucketSettings), chatKey(chatID), &old); err != nil {

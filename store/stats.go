@@ -27,7 +27,7 @@ func (db *DB) Stats() (Stats, error) {
 	// Read bbolt's counters first: the transaction below is one more.
 	bs := db.bolt.Stats()
 	s := Stats{ReadTxs: bs.TxN, CommitTime: bs.TxStats.GetWriteTime()}
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		s.Commits = uint64(tx.ID())
 		return nil
 	})

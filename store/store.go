@@ -1,6 +1,6 @@
 // Package store keeps outagebot's state in one bbolt file: chats and their
 // subscriptions, service states, incidents, the outbox of pending
-// notifications and the getUpdates offset.
+// notifications, the getUpdates offset and the updates being handled.
 //
 // Everything that must change together changes in one transaction: a round's
 // new service states, the incidents they open or close and the outbox marks
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -40,6 +41,7 @@ const (
 	bucketOutbox        = "outbox"        // outboxKey -> []Mark JSON
 	bucketChannelPosts  = "channel_posts" // incident or group id -> ChannelPost JSON
 	bucketGroups        = "groups"        // group id -> nested bucket: incident id -> nothing
+	bucketInbox         = "inbox"         // update id -> the update's JSON, until handled
 )
 
 // Keys in bucketMeta.
@@ -57,12 +59,17 @@ type Options struct {
 
 // DB is outagebot's database. It is safe for concurrent use.
 type DB struct {
-	bolt *bbolt.DB
+	bolt   *bbolt.DB
+	damage atomic.Pointer[error] // the first ErrDamaged a transaction met
 }
 
 // Open opens the database at path, creating it with mode 0600 if needed. An
 // existing file keeps its mode. Open refuses a database written by a newer
-// schema, and fails within opts.Timeout when another process holds it.
+// schema, fails within opts.Timeout when another process holds it, and
+// checks an existing file page by page first: a damaged one is refused with
+// an error that wraps ErrDamaged and says how to restore a backup. The
+// check reads the whole file: 0.25 s for 214 MB already in the page cache
+// (BenchmarkOpenCheck), about as much again from a cold disk.
 func Open(path string, opts Options) (db *DB, err error) {
 	// A file cut short (a copy interrupted, a full disk) makes bbolt read
 	// past the end of its memory map: SIGBUS, which would kill the process
@@ -79,12 +86,12 @@ func Open(path string, opts Options) (db *DB, err error) {
 	if bopts.Timeout <= 0 {
 		bopts.Timeout = defaultTimeout
 	}
-	bdb, err := bbolt.Open(path, 0o600, &bopts)
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open DB %s: database is locked by another process (is another outagebot running?)", path)
+	if err := verify(path, &bopts); err != nil {
+		return nil, openError(path, err)
 	}
+	bdb, err := bbolt.Open(path, 0o600, &bopts)
 	if err != nil {
-		return nil, fmt.Errorf("open DB %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	if err := bdb.Update(initialize); err != nil {
 		// The initialization error is the one worth reporting.
@@ -92,6 +99,17 @@ func Open(path string, opts Options) (db *DB, err error) {
 		return nil, fmt.Errorf("open DB %s: %w", path, err)
 	}
 	return &DB{bolt: bdb}, nil
+}
+
+// openError is err, met opening the file at path, as Open reports it.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return fmt.Errorf("open DB %s: database is locked by another process (is another outagebot running?)", path)
+	case errors.Is(err, ErrDamaged):
+		return fmt.Errorf("open DB %s: %w; %s", path, err, restoreHint)
+	}
+	return fmt.Errorf("open DB %s: %w", path, err)
 }
 
 // initialize checks the schema version and creates every bucket, so that the
@@ -110,7 +128,7 @@ func initialize(tx *bbolt.Tx) error {
 	for _, name := range []string{
 		bucketMeta, bucketChats, bucketChatServices, bucketServiceChats, bucketStatuses,
 		bucketIncidents, bucketOpenIncidents, bucketHistory, bucketOutbox, bucketChannelPosts, bucketGroups,
-		bucketReports, bucketReporters, bucketSamples, bucketSettings,
+		bucketReports, bucketReporters, bucketSamples, bucketSettings, bucketInbox,
 	} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
@@ -126,37 +144,6 @@ func initialize(tx *bbolt.Tx) error {
 func (db *DB) Close() error {
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close DB: %w", err)
-	}
-	return nil
-}
-
-// Offset returns the stored getUpdates offset, 0 when never set.
-func (db *DB) Offset() (int, error) {
-	var offset int
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		v := bucket(tx, bucketMeta).Get([]byte(keyOffset))
-		if v == nil {
-			return nil
-		}
-		if len(v) != 8 {
-			return fmt.Errorf("corrupt value %x", v)
-		}
-		offset = int(int64(binary.BigEndian.Uint64(v)))
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read getUpdates offset: %w", err)
-	}
-	return offset, nil
-}
-
-// SetOffset stores the getUpdates offset.
-func (db *DB) SetOffset(offset int) error {
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		return bucket(tx, bucketMeta).Put([]byte(keyOffset), u64Key(uint64(int64(offset))))
-	})
-	if err != nil {
-		return fmt.Errorf("store getUpdates offset %d: %w", offset, err)
 	}
 	return nil
 }

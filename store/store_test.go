@@ -127,7 +127,7 @@ func TestOffsetRoundTrip(t *testing.T) {
 		t.Errorf("Offset of a new DB = %d, want 0", got)
 	}
 	for _, want := range []int{1, 987654321012} {
-		if err := db.SetOffset(want); err != nil {
+		if err := db.TakeUpdates(want, nil); err != nil {
 			t.Fatal(err)
 		}
 		db = reopen(t, db, path)
@@ -136,7 +136,7 @@ func TestOffsetRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got != want {
-			t.Errorf("Offset after SetOffset(%d) and a restart = %d", want, got)
+			t.Errorf("Offset after TakeUpdates(%d) and a restart = %d", want, got)
 		}
 	}
 }
