@@ -225,7 +225,11 @@ func (s Status) onset(a assessment, o Observation, th Thresholds) Decision {
 	t := s.transition(a, o)
 	s.Basis = a.kinds
 	s.Flagged = slices.Clone(a.failing)
+	// The failures that confirmed the trouble are its first bad checks.
 	s.Clean, s.Checks, s.Bad = 0, 0, 0
+	if a.byProbes {
+		s.Checks, s.Bad = th.DownAfter, th.DownAfter
+	}
 	s.Class, s.BadSince, s.BadAt = a.class, o.At, o.Clock
 	return Decision{Status: s, Transition: t, Changed: true}
 }
@@ -308,10 +312,11 @@ func (s *Status) count(evidence []Result) {
 // run must be long enough that a failure at the rate seen during the
 // trouble would give it with a chance of at most FalseRecovery.
 func (s Status) cleanNeeded(th Thresholds) int {
-	// The share of checks in which the trouble showed (Laplace-smoothed,
-	// never below FailureRate), against the share in which the flagged
-	// probes fail when all is well.
-	p1 := min(0.99, max(th.FailureRate, float64(s.Bad+1)/float64(s.Checks+2)))
+	// The share of checks in which the trouble showed up to its last
+	// failure (Laplace-smoothed, never below FailureRate; the clean run
+	// under way is what is being judged), against the share in which the
+	// flagged probes fail when all is well.
+	p1 := min(0.99, max(th.FailureRate, float64(s.Bad+1)/float64(s.Checks-s.Clean+2)))
 	p0 := min(0.5, float64(len(s.Flagged))*th.Noise)
 	if p1 <= p0 {
 		return th.UpAfter
@@ -345,7 +350,7 @@ func (s *Status) transition(a assessment, o Observation) Transition {
 		Evidence: a.evidence, Official: a.official, Reports: o.Reports, Class: a.class,
 	}
 	if a.state == Operational {
-		t.Evidence, t.Official, t.Class = nil, "", ""
+		t.Evidence, t.Official, t.Reports, t.Class = nil, "", ReportSignal{}, ""
 	}
 	s.Announced = a.state
 	s.clearPending()
@@ -353,9 +358,12 @@ func (s *Status) transition(a assessment, o Observation) Transition {
 }
 
 // displayed is the state /status shows: the announced one, or Suspected or
-// Recovering while checks disagree with it.
+// Recovering while checks disagree with it, or Unknown when the last check
+// could tell nothing.
 func (s Status) displayed(a assessment) State {
 	switch {
+	case a.state == Unknown:
+		return Unknown
 	case s.Announced == Operational && (s.Streak > 0 || len(a.failing) > 0):
 		return Suspected
 	case s.Announced != Operational && (s.Pending == Operational || s.Clean > 0):

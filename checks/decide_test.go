@@ -9,78 +9,123 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// round builds an observation from a compact code, one letter per probe:
-// o = ok, x = hard failure (http_5xx), t = another hard failure
-// (tcp_timeout), b = throttled (http_blocked),
-// s = soft failure (body_mismatch). A leading '!' means the control probes failed.
-func round(code string, at time.Time) Observation {
-	o := Observation{Service: "whatsapp", ControlOK: true, At: at}
+// testThresholds are the defaults of the embedded catalog.
+func testThresholds() Thresholds {
+	return Thresholds{
+		DownAfter: 4, SingleAfter: 7, UpAfter: 2, Noise: 0.02, FailureRate: 0.3, FalseRecovery: 0.001,
+		ProveAfter: 3, WarnAfter: Duration(10 * time.Minute), OddFor: Duration(time.Hour),
+		Recheck: Duration(5 * time.Second), RoundTimeout: Duration(25 * time.Second),
+		WeakFor: Duration(3 * time.Minute), GroupWindow: Duration(10 * time.Minute),
+	}
+}
+
+var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+// observed builds an observation from a compact code, one letter per probe:
+// o = ok, x = http_5xx, t = tcp_timeout, d = dns_timeout, b = throttled
+// (http_blocked), s = soft failure (body_mismatch). Probes are named a, b,
+// c... and their kinds alternate http and dns, so that "xd" fails two kinds.
+// A leading '!' means this machine is offline. The check is the n-th, 10 s
+// after the previous one.
+func observed(code string, n int) Observation {
+	o := Observation{Service: "whatsapp", ControlOK: true, At: t0.Add(time.Duration(n) * 10 * time.Second),
+		Clock: time.Second + time.Duration(n)*10*time.Second}
 	if strings.HasPrefix(code, "!") {
 		o.ControlOK = false
 		code = code[1:]
 	}
+	classes := map[rune]Class{'o': ClassOK, 'x': ClassHTTP5xx, 't': ClassTCPTimeout, 'd': ClassDNSTimeout,
+		'b': ClassHTTPBlocked, 's': ClassBodyMismatch}
 	for i, c := range code {
-		cl := map[rune]Class{'o': ClassOK, 'x': ClassHTTP5xx, 't': ClassTCPTimeout, 'b': ClassHTTPBlocked, 's': ClassBodyMismatch}[c]
-		o.Results = append(o.Results, Result{Probe: string(rune('a' + i)), Class: cl})
+		kind := kindHTTP
+		if i%2 == 1 {
+			kind = kindDNS
+		}
+		o.Results = append(o.Results, Result{Probe: string(rune('a' + i)), Kind: kind, Class: classes[c], Spec: "v1"})
 	}
 	return o
 }
 
-func TestVerdict(t *testing.T) {
-	for _, tc := range []struct {
-		code string
-		want State
-	}{
-		{"ooo", Operational},
-		{"xxx", Down},
-		{"xxb", Down},
-		{"xoo", Degraded},
-		{"bbb", Unknown},
-		{"sso", Operational},
-		{"!xxx", Unknown},
-		{"", Unknown},
-	} {
-		if got := Verdict(round(tc.code, time.Time{})); got != tc.want {
-			t.Errorf("Verdict(%q) = %s, want %s", tc.code, got, tc.want)
+// replayCodes folds the checks into a status, after enough clean checks for
+// every probe to prove itself (unless fresh), and returns the transitions
+// as "n:from>to", n counting the checks of codes from 0.
+func replayCodes(t *testing.T, th Thresholds, codes []string, fresh bool) (Status, []string) {
+	t.Helper()
+	var s Status
+	n := 0
+	if !fresh {
+		for range th.ProveAfter {
+			s = Decide(s, observed(strings.Repeat("o", len(codes[0])), n), th).Status
+			n++
 		}
 	}
+	var got []string
+	for i, code := range codes {
+		d := Decide(s, observed(code, n), th)
+		n++
+		if d.Changed {
+			got = append(got, fmt.Sprintf("%d:%s>%s", i, d.Transition.From, d.Transition.To))
+			if d.Transition.To != Operational && len(d.Transition.Evidence) == 0 && d.Transition.Official == "" && !d.Transition.Reports.Spike {
+				t.Errorf("check %d: transition to %s carries no evidence", i, d.Transition.To)
+			}
+		}
+		s = d.Status
+	}
+	return s, got
 }
 
-func TestDecideTraces(t *testing.T) {
-	th := Thresholds{DownAfter: 2, UpAfter: 3}
+func repeat(code string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = code
+	}
+	return out
+}
+
+func concat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func TestDecideProbes(t *testing.T) {
+	th := testThresholds()
 	for _, tc := range []struct {
 		name  string
-		trace []string // one round each
-		want  []string // "round:from>to" for every transition
-		final State    // State shown at the end
+		codes []string
+		fresh bool // the probes have not proven themselves yet
+		want  []string
+		final State
 	}{
-		{"healthy", []string{"ooo", "ooo", "ooo"}, nil, Operational},
-		{"single bad round is noise", []string{"ooo", "xxx", "ooo", "ooo"}, nil, Operational},
-		{"flapping never notifies", []string{"xxx", "ooo", "xxx", "ooo", "xoo", "ooo", "xxx", "ooo"}, nil, Operational},
-		{"outage and recovery", []string{"ooo", "xxx", "xxx", "xxx", "ooo", "ooo", "ooo"}, []string{"2:operational>down", "6:down>operational"}, Operational},
-		{"recovery needs consecutive clean rounds", []string{"xxx", "xxx", "ooo", "ooo", "xxx", "ooo", "ooo", "ooo"}, []string{"1:operational>down", "7:down>operational"}, Operational},
-		{"partial failure is degraded", []string{"xoo", "xoo"}, []string{"1:operational>degraded"}, Degraded},
-		{"wavering outage is not delayed", []string{"xoo", "xxx"}, []string{"1:operational>down"}, Down},
-		{"degraded escalates to down", []string{"xoo", "xoo", "xxx", "xxx"}, []string{"1:operational>degraded", "3:degraded>down"}, Down},
-		{"throttling is never down", []string{"bbb", "bbb", "bbb", "bbo", "bbo"}, nil, Operational},
-		{"offline vantage point says nothing", []string{"!xxx", "!xxx", "!xxx"}, nil, Unknown},
-		{"offline rounds neither count nor reset", []string{"xxx", "!xxx", "xxx"}, []string{"2:operational>down"}, Down},
-		{"soft failures are not outages", []string{"sss", "sss", "sss"}, nil, Operational},
+		{"healthy", repeat("oooo", 20), false, nil, Operational},
+		{"isolated failures are noise", []string{"xooo", "oooo", "otoo", "oooo", "ooxo", "oooo", "xooo", "oooo"}, false, nil, Operational},
+		{"two probes failing, whatever their classes, after down_after checks",
+			repeat("xtoo", 5), false, []string{"3:operational>degraded"}, Degraded},
+		{"one probe alone, after single_after checks",
+			repeat("xooo", 8), false, []string{"6:operational>degraded"}, Degraded},
+		{"every probe, of two kinds, is down",
+			repeat("xdxd", 5), false, []string{"3:operational>down"}, Down},
+		{"every probe, of one kind only, is degraded",
+			repeat("xbxb", 5), false, []string{"3:operational>degraded"}, Degraded},
+		{"a long steady outage recovers after up_after clean checks",
+			concat(repeat("xdxd", 40), repeat("oooo", 3)), false, []string{"3:operational>down", "41:down>operational"}, Operational},
+		{"a short one needs a few more: it showed in few checks",
+			concat(repeat("xdxd", 5), repeat("oooo", 5)), false, []string{"3:operational>down", "8:down>operational"}, Operational},
+		{"down is not announced degraded on its way back",
+			concat(repeat("xdxd", 40), repeat("xdoo", 4), repeat("oooo", 3)), false,
+			[]string{"3:operational>down", "45:down>operational"}, Operational},
+		{"degraded escalates to down once the new failures reach the bar",
+			concat(repeat("xtoo", 5), repeat("xdxd", 5)), false, []string{"3:operational>degraded", "8:degraded>down"}, Down},
+		{"throttled probes are no evidence", repeat("bbbb", 20), false, nil, Unknown},
+		{"soft failures are no outage", repeat("ssss", 20), false, nil, Operational},
+		{"offline checks neither count nor reset",
+			[]string{"xtoo", "xtoo", "!xtoo", "!xtoo", "xtoo", "xtoo"}, false, []string{"5:operational>degraded"}, Degraded},
+		{"probes that never answered as expected are no evidence", repeat("xtoo", 20), true, nil, Operational},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-			var s Status
-			var got []string
-			for i, code := range tc.trace {
-				next, tr, changed := Decide(s, round(code, start.Add(time.Duration(i)*30*time.Second)), th)
-				if changed {
-					got = append(got, fmt.Sprintf("%d:%s>%s", i, tr.From, tr.To))
-					if tr.To != Operational && len(tr.Evidence) == 0 {
-						t.Errorf("round %d: transition to %s carries no evidence", i, tr.To)
-					}
-				}
-				s = next
-			}
+			s, got := replayCodes(t, th, tc.codes, tc.fresh)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("transitions (-want +got):\n%s", diff)
 			}
@@ -91,217 +136,269 @@ func TestDecideTraces(t *testing.T) {
 	}
 }
 
-func TestDecideKeepsSinceAcrossQuietRounds(t *testing.T) {
-	th := Thresholds{DownAfter: 1, UpAfter: 1}
-	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	s, _, _ := Decide(Status{}, round("xxx", t0), th)
-	s, _, _ = Decide(s, round("xxx", t0.Add(time.Minute)), th)
-	if s.State != Down || !s.Since.Equal(t0) {
-		t.Fatalf("got %s since %v, want down since %v", s.State, s.Since, t0)
+func TestDecideIntermittent(t *testing.T) {
+	// Two probes failing in two checks of three: detected, and not over
+	// after a couple of clean checks, since such a failure gives a few by
+	// chance; over after a clean run long enough for it.
+	th := testThresholds()
+	var codes []string
+	for range 6 {
+		codes = append(codes, "xxoo", "xxoo", "oooo")
 	}
-	if !s.LastCheck.Equal(t0.Add(time.Minute)) {
-		t.Errorf("LastCheck = %v, want %v", s.LastCheck, t0.Add(time.Minute))
+	s, got := replayCodes(t, th, concat(codes, repeat("oooo", 4)), false)
+	if len(got) != 1 || !strings.HasSuffix(got[0], ":operational>degraded") {
+		t.Fatalf("transitions = %v, want one to degraded and no recovery after 4 clean checks", got)
 	}
-	if s.Unsettled() {
-		t.Error("a confirmed state must not be unsettled")
+	if need := s.cleanNeeded(th); need <= th.UpAfter {
+		t.Errorf("clean checks needed after an intermittent failure = %d, want more than up_after (%d)", need, th.UpAfter)
+	}
+	_, got = replayCodes(t, th, concat(codes, repeat("oooo", s.cleanNeeded(th)+1)), false)
+	if n := len(got); n != 2 || !strings.HasSuffix(got[1], ">operational") {
+		t.Errorf("transitions = %v, want degraded then operational after a long enough clean run", got)
 	}
 }
 
-func TestAssessFusesEvidence(t *testing.T) {
+func TestCleanNeeded(t *testing.T) {
+	th := testThresholds()
+	for _, tc := range []struct {
+		name       string
+		checks     int
+		bad        int
+		flagged    int
+		atLeast    int
+		atMost     int
+	}{
+		{"failing in every check", 100, 100, 2, th.UpAfter, th.UpAfter},
+		{"failing in 40 % of checks", 100, 40, 1, 10, 20},
+		{"few checks yet", 2, 2, 2, th.UpAfter, 10},
+	} {
+		s := Status{Checks: tc.checks, Bad: tc.bad, Flagged: make([]string, tc.flagged)}
+		if got := s.cleanNeeded(th); got < tc.atLeast || got > tc.atMost {
+			t.Errorf("%s: cleanNeeded = %d, want %d to %d", tc.name, got, tc.atLeast, tc.atMost)
+		}
+	}
+}
+
+func TestDecideOfficialAndReports(t *testing.T) {
+	th := testThresholds()
 	major := []OfficialStatus{{Name: "WhatsApp Business API", Level: OfficialMajor, Text: "Major outage"}}
 	minor := []OfficialStatus{{Name: "Facebook Login", Level: OfficialMinor, Text: "Medium disruptions"}}
-	ok := []OfficialStatus{{Name: "Graph API", Level: OfficialOK, Text: "No known issues"}}
-	spike := ReportSignal{Count: 40, Baseline: 2, Spike: true}
+	spike := ReportSignal{Count: 40, Baseline: 1, Spike: true, Elevated: true, Window: Duration(15 * time.Minute)}
+	tail := ReportSignal{Count: 9, Baseline: 1, Elevated: true, Window: Duration(15 * time.Minute)}
 	for _, tc := range []struct {
-		name     string
-		probes   string
-		official []OfficialStatus
-		reports  ReportSignal
-		want     Assessment
+		name    string
+		steps   []func(*Observation) // each a check, 30 s apart
+		want    []string
 	}{
-		{"all clean", "ooo", ok, ReportSignal{}, Assessment{State: Operational, Strong: true}},
-		{"several probes down", "xxx", nil, ReportSignal{}, Assessment{State: Down, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
-		{"the only informative probe down is weak", "xbb", nil, ReportSignal{}, Assessment{State: Down, Kinds: ByProbes}},
-		{"one probe of three is weak", "xoo", nil, ReportSignal{}, Assessment{State: Degraded, Kinds: ByProbes}},
-		{"two probes of three are strong", "xxo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
-		{"two probes of six failing differently are weak", "xtoooo", nil, ReportSignal{}, Assessment{State: Degraded, Kinds: ByProbes}},
-		{"two probes of six failing the same way are strong", "xxoooo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
-		{"three probes of six are strong", "xxxooo", nil, ReportSignal{}, Assessment{State: Degraded, Strong: true, Class: ClassHTTP5xx, Kinds: ByProbes}},
-		{"one probe confirmed by reports", "xoo", nil, spike, Assessment{State: Degraded, Strong: true, Kinds: ByProbes | ByReports}},
-		{"Meta says major", "ooo", major, ReportSignal{}, Assessment{State: Down, Strong: true, Official: "WhatsApp Business API: Major outage", Kinds: ByOfficial}},
-		{"Meta says minor, alone", "ooo", minor, ReportSignal{}, Assessment{State: Degraded, Official: "Facebook Login: Medium disruptions", Kinds: ByOfficial}},
-		{"Meta's minor confirmed by reports", "ooo", minor, spike, Assessment{State: Degraded, Strong: true, Official: "Facebook Login: Medium disruptions", Kinds: ByOfficial | ByReports}},
-		{"reports alone are weak and never down", "ooo", nil, spike, Assessment{State: Degraded, Kinds: ByReports}},
-		{"throttled everywhere, Meta silent", "bbb", nil, ReportSignal{}, Assessment{State: Unknown}},
-		{"offline vantage point", "!xxx", major, spike, Assessment{State: Unknown}},
+		{"Meta's major is down after two checks", []func(*Observation){
+			func(o *Observation) { o.Official = major },
+			func(o *Observation) { o.Official = major },
+		}, []string{"1:operational>down"}},
+		{"Meta's minor alone must last weak_for", repeatStep(8, func(o *Observation) { o.Official = minor }),
+			[]string{"6:operational>degraded"}},
+		{"reports alone must last weak_for", repeatStep(8, func(o *Observation) { o.Reports = spike }),
+			[]string{"6:operational>degraded"}},
+		{"reports and Meta's minor agree: two checks", repeatStep(3, func(o *Observation) { o.Official, o.Reports = minor, spike }),
+			[]string{"1:operational>degraded"}},
+		{"a spike that goes on holds the trouble, and its end ends it", concat2(
+			repeatStep(7, func(o *Observation) { o.Reports = spike }),
+			repeatStep(10, func(o *Observation) { o.Reports = tail }),
+			repeatStep(4, func(*Observation) {}),
+		), []string{"6:operational>degraded", "19:degraded>operational"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := round(tc.probes, time.Time{})
-			o.Official, o.Reports = tc.official, tc.reports
-			if diff := cmp.Diff(tc.want, Assess(o)); diff != "" {
-				t.Errorf("Assess (-want +got):\n%s", diff)
+			var s Status
+			for range th.ProveAfter {
+				s = Decide(s, observed("oooo", 0), th).Status
+			}
+			var got []string
+			for i, step := range tc.steps {
+				o := observed("oooo", 0)
+				o.At, o.Clock = t0.Add(time.Duration(i)*30*time.Second), time.Minute+time.Duration(i)*30*time.Second
+				step(&o)
+				d := Decide(s, o, th)
+				if d.Changed {
+					got = append(got, fmt.Sprintf("%d:%s>%s", i, d.Transition.From, d.Transition.To))
+				}
+				s = d.Status
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("transitions (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestDecideWeakEvidenceMustLast(t *testing.T) {
-	// Reports alone, rounds every 30 s: announced once they have lasted
-	// WeakFor (3 min), not after DownAfter rounds.
-	th := Thresholds{DownAfter: 2, UpAfter: 2, WeakFor: Duration(3 * time.Minute)}
-	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+func repeatStep(n int, f func(*Observation)) []func(*Observation) {
+	out := make([]func(*Observation), n)
+	for i := range out {
+		out[i] = f
+	}
+	return out
+}
+
+func concat2(parts ...[]func(*Observation)) []func(*Observation) {
+	var out []func(*Observation)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func TestDecideLingeringReports(t *testing.T) {
+	// Probes confirm an outage; people's reports come in and outlast it.
+	// They neither hold it open nor open it again within a window.
+	th := testThresholds()
+	spike := ReportSignal{Count: 40, Baseline: 1, Spike: true, Elevated: true, Window: Duration(15 * time.Minute)}
+	var codes []string
+	codes = append(codes, repeat("xdxd", 6)...)
+	codes = append(codes, repeat("oooo", 30)...)
 	var s Status
-	var at []time.Duration
-	var states []State
-	for i := range 10 {
-		o := round("ooo", t0.Add(time.Duration(i)*30*time.Second))
-		o.Reports = ReportSignal{Count: 12, Spike: true, Top: "login", TopShare: 0.76}
-		var tr Transition
-		var changed bool
-		s, tr, changed = Decide(s, o, th)
-		states = append(states, s.State)
-		if changed {
-			at = append(at, o.At.Sub(t0))
-			if tr.To != Degraded || tr.Reports.Top != "login" {
-				t.Errorf("transition %+v, want degraded carrying the reports", tr)
-			}
-		}
+	for range th.ProveAfter {
+		s = Decide(s, observed("oooo", 0), th).Status
 	}
-	if diff := cmp.Diff([]time.Duration{3 * time.Minute}, at); diff != "" {
-		t.Errorf("announcements at (-want +got):\n%s", diff)
-	}
-	if states[0] != Suspected || states[9] != Degraded {
-		t.Errorf("states = %v, want suspected first and degraded at the end", states)
-	}
-}
-
-func TestAssessCorroborated(t *testing.T) {
-	o := round("xoooo", time.Time{})
-	if a := Assess(o); a.Strong {
-		t.Fatalf("one probe of five failing is strong on its own: %+v", a)
-	}
-	o.Corroborated = true
-	if a := Assess(o); !a.Strong || a.Kinds != ByProbes|ByPeers {
-		t.Errorf("corroborated by other services: %+v, want strong, probes and peers", a)
-	}
-}
-
-func TestCorroborate(t *testing.T) {
-	mk := func(service string, probes ...string) Observation {
-		o := Observation{Service: service, ControlOK: true, Results: []Result{{Probe: "web", Class: ClassOK}}}
-		for _, p := range probes {
-			o.Results = append(o.Results, Result{Probe: p, Class: ClassDNSTimeout})
-		}
-		return o
-	}
-	round := []Observation{
-		mk("facebook", "dns_authoritative"),
-		mk("instagram", "dns_authoritative"),
-		mk("whatsapp", "dns_authoritative", "dns"),
-		mk("messenger", "dns"),
-		mk("threads"),
-	}
-	corroborate(round, 3)
 	var got []string
-	for _, o := range round {
-		if o.Corroborated {
-			got = append(got, o.Service)
+	for i, code := range codes {
+		o := observed(code, i+th.ProveAfter)
+		if i >= 2 {
+			o.Reports = spike // from the third check on, through the recovery
 		}
-	}
-	if diff := cmp.Diff([]string{"facebook", "instagram", "whatsapp"}, got); diff != "" {
-		t.Errorf("corroborated (-want +got):\n%s", diff)
-	}
-}
-
-func TestDecideOneStrongRoundAfterAWeakOneIsNotEnough(t *testing.T) {
-	// Two probes of three failing by chance in a re-check after one failed
-	// by chance: still noise until the strong evidence repeats.
-	th := Thresholds{DownAfter: 2, UpAfter: 2, WeakFor: Duration(3 * time.Minute)}
-	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	var s Status
-	var announced []int
-	for i, code := range []string{"xoo", "xxo", "ooo", "xoo", "xxo", "xxo"} {
-		var changed bool
-		s, _, changed = Decide(s, round(code, t0.Add(time.Duration(i)*5*time.Second)), th)
-		if changed {
-			announced = append(announced, i)
+		d := Decide(s, o, th)
+		if d.Changed {
+			got = append(got, fmt.Sprintf("%d:%s>%s", i, d.Transition.From, d.Transition.To))
 		}
+		s = d.Status
 	}
-	if diff := cmp.Diff([]int{5}, announced); diff != "" {
-		t.Errorf("announced at rounds (-want +got):\n%s", diff)
-	}
-}
-
-func TestDecideReportsDoNotHoldAConfirmedOutageOpen(t *testing.T) {
-	th := Thresholds{DownAfter: 2, UpAfter: 2, WeakFor: Duration(3 * time.Minute)}
-	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	spike := ReportSignal{Count: 300, Spike: true}
-	var s Status
-	var got []string
-	for i, r := range []struct {
-		probes string
-		spike  bool
-	}{{"xxx", true}, {"xxx", true}, {"ooo", true}, {"ooo", true}} {
-		o := round(r.probes, t0.Add(time.Duration(i)*30*time.Second))
-		if r.spike {
-			o.Reports = spike
-		}
-		var tr Transition
-		var changed bool
-		s, tr, changed = Decide(s, o, th)
-		if changed {
-			got = append(got, fmt.Sprintf("%d:%s", i, tr.To))
-		}
-	}
-	if diff := cmp.Diff([]string{"1:down", "3:operational"}, got); diff != "" {
+	want := []string{"3:operational>down", "9:down>operational"}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("transitions (-want +got):\n%s", diff)
 	}
 }
 
-func TestDecideShowsRecovering(t *testing.T) {
-	th := Thresholds{DownAfter: 1, UpAfter: 3}
-	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	s, _, _ := Decide(Status{}, round("xxx", t0), th)
-	s, _, _ = Decide(s, round("ooo", t0.Add(time.Minute)), th)
-	if s.State != Recovering || s.Announced != Down {
-		t.Errorf("after one clean round: state %s, announced %s; want recovering, down", s.State, s.Announced)
+func TestDecideIsPure(t *testing.T) {
+	th := testThresholds()
+	s, _ := replayCodes(t, th, repeat("xtoo", 2), false)
+	before := fmt.Sprintf("%+v", *s.Probes["a"])
+	Decide(s, observed("xtoo", 99), th)
+	if after := fmt.Sprintf("%+v", *s.Probes["a"]); after != before {
+		t.Errorf("Decide changed the status it was given:\n%s\n%s", before, after)
 	}
 }
 
-func TestGroupMetaWideOutage(t *testing.T) {
-	t0 := time.Date(2021, 10, 4, 15, 40, 0, 0, time.UTC)
-	bad := func(service string, class Class, since time.Time) Status {
-		return Status{Service: service, Announced: Down, Class: class, BadSince: since}
+func TestDecideSpecChangeStartsOver(t *testing.T) {
+	th := testThresholds()
+	s, _ := replayCodes(t, th, repeat("oooo", 1), false)
+	if len(s.Unverified()) != 0 {
+		t.Fatalf("unverified = %v, want none after proving", s.Unverified())
 	}
-	statuses := map[string]Status{
-		"facebook":  bad("facebook", ClassDNSServFail, t0),
-		"instagram": bad("instagram", ClassDNSServFail, t0),
-		"whatsapp":  bad("whatsapp", ClassDNSServFail, t0.Add(3*time.Minute)),
-		"threads":   bad("threads", ClassHTTP5xx, t0.Add(3*time.Minute)),
-		"messenger": bad("messenger", ClassDNSServFail, t0.Add(25*time.Minute)),
+	o := observed("xxxx", 10)
+	for i := range o.Results {
+		o.Results[i].Spec = "v2"
 	}
-	down := func(service string, class Class, at time.Time) Transition {
-		return Transition{Service: service, From: Operational, To: Down, Class: class, At: at}
+	d := Decide(s, o, th)
+	if diff := cmp.Diff([]string{"a", "b", "c", "d"}, d.Status.Unverified()); diff != "" {
+		t.Errorf("unverified after a change of every spec (-want +got):\n%s", diff)
 	}
-	got := Group([]Transition{
-		down("whatsapp", ClassDNSServFail, t0.Add(3*time.Minute)),
-		down("threads", ClassHTTP5xx, t0.Add(3*time.Minute)),
-		down("messenger", ClassDNSServFail, t0.Add(25*time.Minute)),
-		down("instagram", ClassDNSServFail, t0),
-		down("facebook", ClassDNSServFail, t0),
-	}, statuses, 10*time.Minute)
-	var joined []string
-	for _, tr := range got {
-		joined = append(joined, tr.Service+">"+tr.GroupWith)
+	if d.Changed {
+		t.Errorf("probes with a new spec failed at once and %s was announced", d.Transition.To)
 	}
-	want := []string{
-		"threads>",   // another class: its own incident
-		"messenger>", // 25 min later: too late to be the same outage
-		"facebook>",  // the lead: first to fail, first by name
-		"whatsapp>facebook",
-		"instagram>facebook",
+}
+
+func TestDecideWarnings(t *testing.T) {
+	th := testThresholds()
+	var s Status
+	var warned []string
+	// Probe b never answers as expected; probe c, once proven, answers
+	// oddly for good.
+	for i := range 400 {
+		code := "otoo"
+		if i >= 10 {
+			code = "otso"
+		}
+		d := Decide(s, observed(code, i), th)
+		for _, w := range d.Warnings {
+			warned = append(warned, fmt.Sprintf("%d:%s:%s", i, w.Probe, w.Kind))
+		}
+		s = d.Status
 	}
-	if diff := cmp.Diff(want, joined); diff != "" {
-		t.Errorf("grouping (-want +got):\n%s", diff)
+	// Checks are 10 s apart: warn_after (10 min) is 60 checks, odd_for
+	// (1 h) 360 checks after c began answering oddly.
+	want := []string{"60:b:unproven", "370:c:odd"}
+	if diff := cmp.Diff(want, warned); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(warnings("whatsapp", map[string]*ProbeTrack{
+		"chat_tcp": {Kind: kindTCP, Class: ClassTCPTimeout}}, time.Hour, th)[0].Text, "outbound") {
+		t.Error("an unproven tcp probe timing out should ask whether outbound traffic is blocked")
+	}
+}
+
+func TestGlance(t *testing.T) {
+	for _, tc := range []struct {
+		code string
+		want State
+	}{
+		{"oooo", Operational},
+		{"xdxd", Down},
+		{"xbxb", Degraded}, // one kind only
+		{"xooo", Degraded},
+		{"bbbb", Unknown},
+		{"ssoo", Operational},
+		{"!xdxd", Unknown},
+	} {
+		if got := Glance(observed(tc.code, 0)); got != tc.want {
+			t.Errorf("Glance(%q) = %s, want %s", tc.code, got, tc.want)
+		}
+	}
+}
+
+func TestGroupMetaWide(t *testing.T) {
+	const window = 10 * time.Minute
+	bad := func(service string, class Class, at time.Duration, evidence ...Result) Status {
+		return Status{Service: service, Announced: Degraded, Class: class, BadAt: at, Evidence: evidence}
+	}
+	auth := Result{Probe: "dns_authoritative", Class: ClassDNSTimeout}
+	for _, tc := range []struct {
+		name     string
+		ts       []Transition
+		statuses map[string]Status
+		want     map[string]string // service -> GroupWith
+	}{
+		{"same class",
+			[]Transition{{Service: "instagram", From: Operational, To: Down, Class: ClassDNSServFail, Clock: 5 * time.Minute}},
+			map[string]Status{"facebook": bad("facebook", ClassDNSServFail, time.Minute), "instagram": bad("instagram", ClassDNSServFail, 5*time.Minute)},
+			map[string]string{"instagram": "facebook"}},
+		{"same probe failing the same way, other dominant class",
+			[]Transition{{Service: "messenger", From: Operational, To: Degraded, Class: ClassHTTP5xx, Clock: 2 * time.Minute, Evidence: []Result{auth}}},
+			map[string]Status{"facebook": bad("facebook", ClassDNSServFail, time.Minute, auth), "messenger": bad("messenger", ClassHTTP5xx, 2*time.Minute, auth)},
+			map[string]string{"messenger": "facebook"}},
+		{"a running Meta-wide incident takes any class",
+			[]Transition{{Service: "threads", From: Operational, To: Degraded, Class: ClassHTTP5xx, Clock: 3 * time.Minute}},
+			map[string]Status{"instagram": func() Status { s := bad("instagram", ClassDNSServFail, 2*time.Minute); s.Group = "facebook"; return s }(),
+				"threads": bad("threads", ClassHTTP5xx, 3*time.Minute)},
+			map[string]string{"threads": "facebook"}},
+		{"unrelated failures stay apart",
+			[]Transition{{Service: "whatsapp", From: Operational, To: Degraded, Class: ClassTCPTimeout, Clock: 2 * time.Minute}},
+			map[string]Status{"facebook": bad("facebook", ClassHTTP5xx, time.Minute), "whatsapp": bad("whatsapp", ClassTCPTimeout, 2*time.Minute)},
+			map[string]string{}},
+		{"too far apart",
+			[]Transition{{Service: "instagram", From: Operational, To: Down, Class: ClassDNSServFail, Clock: time.Hour}},
+			map[string]Status{"facebook": bad("facebook", ClassDNSServFail, time.Minute), "instagram": bad("instagram", ClassDNSServFail, time.Hour)},
+			map[string]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, tr := range Group(tc.ts, tc.statuses, window) {
+				if tr.GroupWith != "" {
+					got[tr.Service] = tr.GroupWith
+					if g := tc.statuses[tr.Service].Group; g != tr.GroupWith {
+						t.Errorf("status of %s has group %q, want %q", tr.Service, g, tr.GroupWith)
+					}
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("groups (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

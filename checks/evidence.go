@@ -46,10 +46,12 @@ type ProbeTrack struct {
 
 // learnSpan is the memory, in checks, of a probe's usual failure rate:
 // about a day of rounds every 30 s. priorChecks is the weight, in checks, of
-// Thresholds.Noise before anything is learned.
+// Thresholds.Noise: a third of a day's, so that what a probe shows over
+// hours moves its usual rate, and the first failures of an outage, learnt
+// before it is confirmed, barely do.
 const (
 	learnSpan   = 2880
-	priorChecks = 100
+	priorChecks = 1000
 )
 
 // usual is the probe's failure rate when all is well: what it has been

@@ -64,10 +64,20 @@ func (m *memStates) Commit(statuses []Status, _ []Transition, _ bool) error {
 	return nil
 }
 
+// provenStatus is the status of an operational service whose probes have
+// all proven themselves (with an empty spec, as hand-made results have).
+func provenStatus(service string, probes ...string) Status {
+	s := Status{Service: service, State: Operational, Announced: Operational, Probes: map[string]*ProbeTrack{}}
+	for _, p := range probes {
+		s.Probes[p] = &ProbeTrack{Proven: true}
+	}
+	return s
+}
+
 func TestWatcherHooks(t *testing.T) {
 	down := func(_ context.Context, _ []string) []Observation {
 		return []Observation{{Service: "whatsapp", ControlOK: true, At: time.Now(), Results: []Result{
-			{Probe: "web", Class: ClassHTTP5xx}, {Probe: "api", Class: ClassTCPTimeout},
+			{Probe: "web", Kind: kindHTTP, Class: ClassHTTP5xx}, {Probe: "api", Kind: kindTCP, Class: ClassTCPTimeout},
 		}}}
 	}
 	tests := []struct {
@@ -86,10 +96,9 @@ func TestWatcherHooks(t *testing.T) {
 				w := &Watcher{
 					Observe: down,
 					Store: &memStates{statuses: map[string]Status{
-						"whatsapp": {Service: "whatsapp", State: Operational, Announced: Operational},
+						"whatsapp": provenStatus("whatsapp", "web", "api"),
 					}, commitErr: tc.commitErr},
-					Thresholds: Thresholds{DownAfter: 2, UpAfter: 2, Recheck: Duration(time.Second),
-						RoundTimeout: Duration(time.Minute)},
+					Thresholds: testThresholds(),
 					Log:          slog.New(slog.DiscardHandler),
 					OnTransition: func(tr Transition) { got = append(got, string(tr.From)+">"+string(tr.To)) },
 					OnRound:      func() { rounds++ },

@@ -119,10 +119,10 @@ func TestRound(t *testing.T) {
 					Now:     func() time.Time { return at },
 				})
 				obs, control := m.Round(t.Context(), tt.services)
-				if diff := cmp.Diff(tt.want, obs); diff != "" {
+				if diff := cmp.Diff(tt.want, obs, stamped); diff != "" {
 					t.Errorf("observations (-want +got):\n%s", diff)
 				}
-				if diff := cmp.Diff(tt.wantControl, control, cmpopts.EquateEmpty()); diff != "" {
+				if diff := cmp.Diff(tt.wantControl, control, cmpopts.EquateEmpty(), stamped); diff != "" {
 					t.Errorf("control (-want +got):\n%s", diff)
 				}
 			})
@@ -135,7 +135,7 @@ func TestControl(t *testing.T) {
 		m := NewMonitor([]Service{{ID: "threads", Probes: []ProbeSpec{httpSpec("t1", "down")}}},
 			[]ProbeSpec{httpSpec("c1", "up"), httpSpec("c2", "down")}, MonitorOptions{Probers: fakeProbers()})
 		want := []Result{okResult("c1"), {Probe: "c2", Kind: "http", Target: "down", Class: ClassHTTP5xx}}
-		if diff := cmp.Diff(want, m.Control(t.Context())); diff != "" {
+		if diff := cmp.Diff(want, m.Control(t.Context()), stamped); diff != "" {
 			t.Errorf("control (-want +got):\n%s", diff)
 		}
 	})
@@ -235,7 +235,7 @@ func TestRoundEndsWithContext(t *testing.T) {
 					{Probe: "port", Kind: "tcp", Target: "up", Class: ClassTCPTimeout, Detail: notStarted},
 					{Probe: "api", Kind: "http", Target: "up", Class: ClassHTTPTimeout, Detail: notStarted},
 				}
-				if diff := cmp.Diff(want, obs[0].Results); diff != "" {
+				if diff := cmp.Diff(want, obs[0].Results, stamped); diff != "" {
 					t.Errorf("results (-want +got):\n%s", diff)
 				}
 			})
@@ -248,7 +248,7 @@ func TestRoundUnknownKind(t *testing.T) {
 		MonitorOptions{Probers: fakeProbers()})
 	obs, _ := m.Round(t.Context(), nil)
 	want := []Result{{Probe: "ws", Kind: "websocket", Target: "wss://x", Class: ClassHTTPUnexpected, Detail: `no prober for kind "websocket"`}}
-	if diff := cmp.Diff(want, obs[0].Results); diff != "" {
+	if diff := cmp.Diff(want, obs[0].Results, stamped); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
 	if obs[0].Results[0].Class.Hard() {
@@ -405,7 +405,7 @@ func TestRoundEndsDuringJitter(t *testing.T) {
 			okResult("early"),
 			{Probe: "late", Kind: "http", Target: "up", Class: ClassHTTPTimeout, Detail: "not started: round timed out"},
 		}
-		if diff := cmp.Diff(want, obs[0].Results); diff != "" {
+		if diff := cmp.Diff(want, obs[0].Results, stamped); diff != "" {
 			t.Errorf("results (-want +got):\n%s", diff)
 		}
 	})
@@ -471,7 +471,7 @@ func TestBackoffRetryAfter(t *testing.T) {
 			if diff := cmp.Diff(wantRan, f.takeRan()); diff != "" {
 				t.Errorf("at %s, probes run (-want +got):\n%s", time.Now().UTC().Format(time.TimeOnly), diff)
 			}
-			if diff := cmp.Diff(want, obs[0].Results); diff != "" {
+			if diff := cmp.Diff(want, obs[0].Results, stamped); diff != "" {
 				t.Errorf("at %s, results (-want +got):\n%s", time.Now().UTC().Format(time.TimeOnly), diff)
 			}
 		}
@@ -596,4 +596,12 @@ func TestWebHost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stamped leaves out of comparisons what the Monitor marks every result
+// and observation with for the detector: the specs' fingerprints, and the
+// round's control results in every observation.
+var stamped = cmp.Options{
+	cmpopts.IgnoreFields(Result{}, "Spec"),
+	cmpopts.IgnoreFields(Observation{}, "Control"),
 }

@@ -19,13 +19,15 @@ func TestWatcherOnObserve(t *testing.T) {
 		want    [][]string // services of each batch given to OnObserve
 	}{
 		{
-			"a round and its re-check",
+			"a round and its re-checks",
 			func(_ context.Context, _ []string) []Observation {
 				return []Observation{
 					{Service: "whatsapp", ControlOK: true, At: time.Now(), Results: []Result{{Probe: "web", Class: ClassHTTP5xx}}},
 				}
 			},
-			[][]string{{"whatsapp"}, {"whatsapp"}},
+			// A failure under way is re-checked every 5 s while the
+			// round (25 s) has time for it: at 0, 5, 10, 15 and 20 s.
+			[][]string{{"whatsapp"}, {"whatsapp"}, {"whatsapp"}, {"whatsapp"}, {"whatsapp"}},
 		},
 		{
 			"a round cut short by its deadline",
@@ -43,10 +45,9 @@ func TestWatcherOnObserve(t *testing.T) {
 				w := &Watcher{
 					Observe: tc.observe,
 					Store: &memStates{statuses: map[string]Status{
-						"whatsapp": {Service: "whatsapp", State: Operational, Announced: Operational},
+						"whatsapp": provenStatus("whatsapp", "web"),
 					}},
-					Thresholds: Thresholds{DownAfter: 2, UpAfter: 2, Recheck: Duration(time.Second),
-						RoundTimeout: Duration(time.Minute)},
+					Thresholds: testThresholds(),
 					Log: slog.New(slog.DiscardHandler),
 					OnObserve: func(obs []Observation) {
 						var services []string

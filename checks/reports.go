@@ -188,8 +188,8 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, b Basel
 	// Walk back from now to the moment after which reports look like the
 	// usual trickle rather than the spike: the log-likelihood of the
 	// reports since then is higher by ln(10⁴) at the usual rate than at
-	// half the rate the spike had just before (the lowest over the window,
-	// the five and the two minutes before): reports that drop to half
+	// half the rate the spike had just before (the lower over the five and
+	// the two minutes before): reports that drop to half
 	// their rate at once, as they do when a fix reaches half the people,
 	// do not end it. A lone report in a long silence costs the silence a
 	// few minutes; a spike that only fades never ends this way.
@@ -201,7 +201,7 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, b Basel
 			last = seen[i].Start.Add(ReportBucketSize) // the cautious side
 		}
 		spike := math.Inf(1)
-		for _, span := range []time.Duration{window, recentSpan, latestSpan} {
+		for _, span := range []time.Duration{recentSpan, latestSpan} {
 			spike = min(spike, float64(countSince(seen[:i+1], last.Add(-span)))/float64(span))
 		}
 		// The spike may have just dropped to a lower rate rather than

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -8,189 +9,189 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// reportNow is a Tuesday, 16:16 UTC: the window is the buckets of 16:05,
-// 16:10 and 16:15, the hour-of-week slot Tuesday 16:00-17:00.
+// reportNow is a Tuesday, 16:16 UTC: the window is the buckets of 16:02 to
+// 16:16, the hour of the day and of the week 16:00-17:00.
 var reportNow = time.Date(2025, 3, 4, 16, 16, 0, 0, time.UTC)
 
-// at is reportNow's day and week shifted by weeksAgo, at hh:mm.
-func at(weeksAgo, hh, mm int) time.Time {
-	return time.Date(2025, 3, 4-7*weeksAgo, hh, mm, 0, 0, time.UTC)
+// at is reportNow's day shifted by daysAgo, at hh:mm.
+func at(daysAgo, hh, mm int) time.Time {
+	return time.Date(2025, 3, 4-daysAgo, hh, mm, 0, 0, time.UTC)
 }
 
-// unspecified is a bucket of count reports that named no kind.
-func unspecified(start time.Time, count int) ReportBucket {
-	return ReportBucket{Start: start, Count: count, Kinds: map[string]int{"": count}}
+// reports are count reports in the minute starting at start, the last of
+// them at its start.
+func reports(start time.Time, count int) ReportBucket {
+	return ReportBucket{Start: start, Count: count, Kinds: map[string]int{"": count}, Last: start}
 }
 
-// window5 is five reports in the window, the default floor.
-func window5() []ReportBucket {
-	return []ReportBucket{unspecified(at(0, 16, 5), 2), unspecified(at(0, 16, 10), 2), unspecified(at(0, 16, 15), 1)}
-}
-
-// weekly is, for each past week (1 = last week), count reports spread over
-// that week's Tuesday 16:00-17:00 slot, plus a crowd in other slots of the
-// same week that must not count.
-func weekly(counts map[int]int) []ReportBucket {
+// every spreads perMinute reports over each minute of [from, to).
+func every(from, to time.Time, perMinute int) []ReportBucket {
 	var bs []ReportBucket
-	for w, c := range counts {
-		bs = append(bs,
-			unspecified(at(w, 16, 0), c/2),
-			unspecified(at(w, 16, 55), c-c/2),
-			unspecified(at(w, 3, 0), 100),                     // Tuesday night
-			unspecified(at(w, 15, 55), 100),                   // the hour before
-			unspecified(at(w, 17, 0), 100),                    // the hour after
-			unspecified(at(w, 16, 20).Add(24*time.Hour), 100), // Wednesday
-		)
+	for t := from; t.Before(to); t = t.Add(time.Minute) {
+		bs = append(bs, reports(t, perMinute))
 	}
 	return bs
 }
 
-// inWindow is count reports in the window's last bucket.
-func inWindow(count int) ReportBucket { return unspecified(at(0, 16, 15), count) }
-
-func TestReportSpike(t *testing.T) {
-	hourly := func(perHour int) []ReportBucket {
-		// Two days of history before the window, one bucket an hour.
-		var bs []ReportBucket
-		for h := 1; h <= 48; h++ {
-			bs = append(bs, unspecified(at(0, 16, 5).Add(-time.Duration(h)*time.Hour), perHour))
-		}
-		return bs
-	}
+func TestReportBaseline(t *testing.T) {
+	rule := DefaultReportRule()
 	for _, tc := range []struct {
-		name    string
-		buckets []ReportBucket
-		rule    ReportRule
-		want    ReportSignal
+		name      string
+		history   []ReportBucket
+		mean      float64 // per 15-minute window
+		highAbove bool    // the cautious end is above the mean
 	}{
-		{"nothing", nil, ReportRule{}, ReportSignal{}},
-		{"no history: the floor decides", window5(), ReportRule{}, ReportSignal{Count: 5, Spike: true}},
-		{"no history, below the floor", window5()[1:], ReportRule{}, ReportSignal{Count: 3}},
-		{"configured floor", window5(), ReportRule{Floor: 6}, ReportSignal{Count: 5}},
-		{
-			name: "bucket before the window is history, not count",
-			// 16:00 is 16 minutes ago: outside the 15-minute window.
-			buckets: append(window5(), unspecified(at(0, 16, 0), 1)),
-			// One report in the 5 minutes of history before the window is
-			// three per 15 minutes, and 5 is less than 3 times that.
-			want: ReportSignal{Count: 5, Baseline: 3},
-		},
-		{
-			name: "three weeks by hour-of-week, at the ratio",
-			// 20, 16 and 12 in the slot: 16 an hour, 4 per 15 minutes.
-			buckets: append(weekly(map[int]int{1: 20, 2: 16, 3: 12}), inWindow(12)),
-			want:    ReportSignal{Count: 12, Baseline: 4, Spike: true},
-		},
-		{
-			name: "three weeks by hour-of-week, just under the ratio",
-			// Averaged over four weeks, as if the missing one were quiet,
-			// the baseline would be 3 and 11 a spike.
-			buckets: append(weekly(map[int]int{1: 20, 2: 16, 3: 12}), inWindow(11)),
-			want:    ReportSignal{Count: 11, Baseline: 4},
-		},
-		{
-			name:    "configured ratio",
-			buckets: append(weekly(map[int]int{1: 20, 2: 16, 3: 12}), inWindow(8)),
-			rule:    ReportRule{Ratio: 2},
-			want:    ReportSignal{Count: 8, Baseline: 4, Spike: true},
-		},
-		{
-			name: "the fourth week's slot counts from its start",
-			// Its 16:00 bucket is 672h16m old, beyond History itself.
-			// (16+16+16+4)/4 = 13 an hour, 3.25 per 15 minutes; without the
-			// fourth week, 10 would be under 3 times 4.
-			buckets: append(weekly(map[int]int{1: 16, 2: 16, 3: 16, 4: 4}), inWindow(10)),
-			want:    ReportSignal{Count: 10, Baseline: 3.25, Spike: true},
-		},
-		{
-			name:    "history shortened by the rule",
-			buckets: append(weekly(map[int]int{1: 16, 2: 0, 3: 0, 4: 0}), inWindow(10)),
-			rule:    ReportRule{History: Duration(8 * 24 * time.Hour)},
-			want:    ReportSignal{Count: 10, Baseline: 4},
-		},
-		{
-			name:    "fallback with two days of history",
-			buckets: append(hourly(1), window5()...),
-			// 48 reports in 48 hours: a quarter per 15 minutes.
-			want: ReportSignal{Count: 5, Baseline: 0.25, Spike: true},
-		},
-		{
-			name:    "fallback baseline above a third of the count",
-			buckets: append(hourly(8), window5()...),
-			want:    ReportSignal{Count: 5, Baseline: 2},
-		},
-		{
-			name: "custom window, rounded up to whole buckets",
-			// 7 minutes is two buckets, 16:10 and 16:15; the 2 reports of
-			// 16:05 are history, 4 per 10 minutes.
-			buckets: window5(),
-			rule:    ReportRule{Window: Duration(7 * time.Minute), Floor: 3},
-			want:    ReportSignal{Count: 3, Baseline: 4, Window: Duration(10 * time.Minute)},
-		},
-		{
-			name: "buckets outside the range are ignored",
-			buckets: append(window5(),
-				unspecified(at(0, 16, 20), 50),   // after now
-				unspecified(at(0, 14, 55), 1000), // before Since
-				unspecified(at(0, 15, 0), 13),    // at Since: 13 in 65 minutes before the window
-			),
-			rule: ReportRule{History: Duration(time.Hour)},
-			want: ReportSignal{Count: 5, Baseline: 3},
-		},
-		{
-			name: "unordered and repeated buckets add up",
-			buckets: []ReportBucket{
-				unspecified(at(0, 16, 15), 1), unspecified(at(0, 16, 5), 2),
-				unspecified(at(0, 16, 15), 1), unspecified(at(0, 16, 10), 1),
-			},
-			want: ReportSignal{Count: 5, Spike: true},
-		},
-		{
-			name: "most reports: login, 76 %",
-			buckets: []ReportBucket{
-				{Start: at(0, 16, 5), Count: 20, Kinds: map[string]int{"login": 12, "messages": 3, "": 5}},
-				{Start: at(0, 16, 15), Count: 15, Kinds: map[string]int{"login": 7, "media": 3, "": 5}},
-				// Before the window: does not vote.
-				{Start: at(0, 15, 0), Count: 10, Kinds: map[string]int{"messages": 10}},
-			},
-			want: ReportSignal{Count: 35, Baseline: 10 * 15.0 / 65, Spike: true, Top: "login", TopShare: 0.76},
-		},
-		{
-			name: "a tie goes to the kind offered first",
-			buckets: []ReportBucket{
-				{Start: at(0, 16, 5), Count: 5, Kinds: map[string]int{"web": 2, "zzz": 2, "messages": 2, "": 3}},
-			},
-			want: ReportSignal{Count: 5, Spike: true, Top: "messages", TopShare: 2.0 / 6},
-		},
-		{
-			name: "only unspecified kinds",
-			buckets: []ReportBucket{
-				{Start: at(0, 16, 5), Count: 2, Kinds: map[string]int{"": 2}},
-				{Start: at(0, 16, 10), Count: 1},
-			},
-			want: ReportSignal{Count: 3},
-		},
+		{"no history", nil, 0, false},
+		// 8 reports in 16:00-17:00 on each of the last 7 days: 2 per window.
+		{"the same hour on past days", dailyAt(16, 8), 2, true},
+		// Busy evenings do not raise the afternoon's baseline.
+		{"other hours do not count", dailyAt(20, 40), 0, true},
+		// Less than a day of history: its mean rate.
+		{"less than a day: the mean so far", every(at(0, 10, 0), at(0, 16, 0), 1), 15, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := ReportSpike(tc.buckets, reportNow, tc.rule)
-			want := tc.want
-			if want.Window == 0 {
-				want.Window = DefaultReportRule().Window // cases state it only when not the default
+			b := ReportBaseline(tc.history, reportNow, rule)
+			if diff := cmp.Diff(tc.mean, b.Mean, cmpopts.EquateApprox(0.01, 0.01)); diff != "" {
+				t.Errorf("mean (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
-				t.Errorf("ReportSpike mismatch (-want +got):\n%s", diff)
+			if tc.highAbove != (b.High > b.Mean) {
+				t.Errorf("high %v, mean %v: want high above the mean: %v", b.High, b.Mean, tc.highAbove)
+			}
+		})
+	}
+	// The busier of the hour of the day and the hour of the week wins: a
+	// Tuesday afternoon rush shows only on Tuesdays.
+	weeklyRush := []ReportBucket{reports(at(7, 16, 30), 80), reports(at(14, 16, 30), 80)}
+	if b := ReportBaseline(weeklyRush, reportNow, rule); b.Mean < 19 {
+		t.Errorf("a weekly rush of 80 an hour gave a baseline of %.1f per window, want about 20", b.Mean)
+	}
+}
+
+// dailyAt is perHour reports in the hour hh:00 of each of the past 7 days.
+func dailyAt(hh, perHour int) []ReportBucket {
+	var bs []ReportBucket
+	for d := 1; d <= 7; d++ {
+		bs = append(bs, reports(at(d, hh, 30), perHour))
+	}
+	return bs
+}
+
+func TestReportSignal(t *testing.T) {
+	rule := DefaultReportRule() // floor 5, significance 1e-6
+	quiet := Baseline{Mean: 0.25, High: 0.5}
+	busy := Baseline{Mean: 4, High: 5}
+	now := reportNow
+	for _, tc := range []struct {
+		name     string
+		buckets  []ReportBucket
+		baseline Baseline
+		spike    bool
+		elevated bool
+	}{
+		{"nothing", nil, quiet, false, false},
+		{"under the floor", every(now.Add(-4*time.Minute), now, 1), quiet, false, true},
+		{"a flood still coming", every(now.Add(-5*time.Minute), now.Add(time.Minute), 10), quiet, true, true},
+		{"the same count is no news on a busy evening", every(now.Add(-10*time.Minute), now.Add(time.Minute), 1), busy, false, false},
+		{"a flood that stopped two minutes ago is over",
+			every(now.Add(-12*time.Minute), now.Add(-2*time.Minute), 10), quiet, false, false},
+		{"a trickle that paused two minutes goes on",
+			every(now.Add(-14*time.Minute), now.Add(-2*time.Minute), 1), quiet, true, true},
+		{"one report after a flood's end does not bring it back",
+			append(every(now.Add(-12*time.Minute), now.Add(-4*time.Minute), 10), reports(now, 1)), quiet, false, false},
+		{"a spike falling to half its rate goes on",
+			append(every(now.Add(-14*time.Minute), now.Add(-4*time.Minute), 8), every(now.Add(-4*time.Minute), now.Add(time.Minute), 4)...),
+			quiet, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := ReportSignalAt(tc.buckets, now, rule, tc.baseline)
+			if sig.Spike != tc.spike || sig.Elevated != tc.elevated {
+				t.Errorf("spike %v, elevated %v (count %d); want %v, %v", sig.Spike, sig.Elevated, sig.Count, tc.spike, tc.elevated)
+			}
+			if sig.Baseline != tc.baseline.Mean {
+				t.Errorf("baseline shown %v, want the mean %v", sig.Baseline, tc.baseline.Mean)
 			}
 		})
 	}
 }
 
+func TestReportSignalKinds(t *testing.T) {
+	bs := []ReportBucket{
+		{Start: reportNow.Add(-time.Minute), Count: 10, Kinds: map[string]int{"login": 6, "messages": 2, "": 2}, Last: reportNow},
+	}
+	sig := ReportSignalAt(bs, reportNow, DefaultReportRule(), Baseline{})
+	if sig.Top != "login" || sig.TopShare != 0.75 {
+		t.Errorf("top %q %v, want login 0.75 of the reports that named a kind", sig.Top, sig.TopShare)
+	}
+}
+
+func TestPoissonTail(t *testing.T) {
+	for _, tc := range []struct {
+		k    int
+		mean float64
+		want float64
+	}{
+		{0, 3, 1},
+		{1, 0, 0},
+		{1, 1, 1 - math.Exp(-1)},
+		{3, 0.5, 1 - math.Exp(-0.5)*(1+0.5+0.125)},
+		{20, 1, 4.1e-19}, // far in the tail, where 1 - CDF would round to 0
+	} {
+		if got := PoissonTail(tc.k, tc.mean); math.Abs(got-tc.want) > 1e-3*tc.want+1e-15 {
+			t.Errorf("PoissonTail(%d, %v) = %g, want %g", tc.k, tc.mean, got, tc.want)
+		}
+	}
+}
+
+// countingSource is a ReportSource that counts its reads of history.
+type countingSource struct {
+	buckets []ReportBucket
+	history int // reads reaching back more than an hour
+}
+
+func (c *countingSource) ReportBuckets(_ string, from, to time.Time) ([]ReportBucket, error) {
+	if to.Sub(from) > 2*time.Hour {
+		c.history++
+	}
+	var out []ReportBucket
+	for _, b := range c.buckets {
+		if !b.Start.Before(from) && b.Start.Before(to) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+func TestReportsKeepTheBaselineForTheHour(t *testing.T) {
+	src := &countingSource{buckets: append(dailyAt(16, 8), every(reportNow.Add(-5*time.Minute), reportNow, 3)...)}
+	r := &Reports{Source: src, Rule: DefaultReportRule()}
+	for i := range 20 {
+		sig, err := r.Signal("whatsapp", reportNow.Add(time.Duration(i)*10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sig.Baseline < 1.9 || sig.Baseline > 2.1 {
+			t.Fatalf("baseline %v, want about 2", sig.Baseline)
+		}
+	}
+	if src.history != 1 {
+		t.Errorf("history read %d times within the hour, want once", src.history)
+	}
+	if _, err := r.Signal("whatsapp", reportNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if src.history != 2 {
+		t.Errorf("history read %d times after the hour changed, want twice", src.history)
+	}
+}
+
 func TestReportRuleWithDefaults(t *testing.T) {
 	custom := ReportRule{
-		Window:  Duration(10 * time.Minute),
-		Floor:   2,
-		Ratio:   1.5,
-		History: Duration(24 * time.Hour),
-		PerUser: Duration(time.Hour),
+		Window:       Duration(10 * time.Minute),
+		Floor:        2,
+		Ratio:        1.5,
+		History:      Duration(24 * time.Hour),
+		PerUser:      Duration(time.Hour),
+		Significance: 1e-3,
 	}
 	for _, tc := range []struct {
 		name string
@@ -198,20 +199,22 @@ func TestReportRuleWithDefaults(t *testing.T) {
 		want ReportRule
 	}{
 		{"zero", ReportRule{}, ReportRule{
-			Window:  Duration(15 * time.Minute),
-			Floor:   5,
-			Ratio:   3,
-			History: Duration(672 * time.Hour),
-			PerUser: Duration(30 * time.Minute),
+			Window:       Duration(15 * time.Minute),
+			Floor:        5,
+			Ratio:        3,
+			History:      Duration(672 * time.Hour),
+			PerUser:      Duration(30 * time.Minute),
+			Significance: 1e-6,
 		}},
 		{"set fields stay", custom, custom},
-		{"negative fields", ReportRule{Window: -1, Floor: -1, Ratio: -1, History: -1, PerUser: -1}, DefaultReportRule()},
+		{"negative fields", ReportRule{Window: -1, Floor: -1, Ratio: -1, History: -1, PerUser: -1, Significance: -1}, DefaultReportRule()},
 		{"some fields", ReportRule{Floor: 2}, ReportRule{
-			Window:  Duration(15 * time.Minute),
-			Floor:   2,
-			Ratio:   3,
-			History: Duration(672 * time.Hour),
-			PerUser: Duration(30 * time.Minute),
+			Window:       Duration(15 * time.Minute),
+			Floor:        2,
+			Ratio:        3,
+			History:      Duration(672 * time.Hour),
+			PerUser:      Duration(30 * time.Minute),
+			Significance: 1e-6,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,7 +231,7 @@ func TestReportRuleSince(t *testing.T) {
 		rule ReportRule
 		want time.Time
 	}{
-		{"default: four weeks, from the start of the hour", ReportRule{}, at(4, 16, 0)},
+		{"default: four weeks, from the start of the hour", ReportRule{}, at(28, 16, 0)},
 		{"a day", ReportRule{History: Duration(24 * time.Hour)}, time.Date(2025, 3, 3, 16, 0, 0, 0, time.UTC)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,16 +50,28 @@ func wantKeys(into reflect.Type, typeName string) string {
 	if t == nil || t.Kind() != reflect.Struct {
 		return ""
 	}
-	var keys []string
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
+	keys := yamlKeys(t)
 	if len(keys) == 0 {
 		return ""
 	}
 	return " (want one of " + strings.Join(keys, ", ") + ")"
+}
+
+// yamlKeys are the keys of struct type t in YAML, those of its inlined
+// fields in their place.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case opts == "inline" && f.Type.Kind() == reflect.Struct:
+			keys = append(keys, yamlKeys(f.Type)...)
+		case name != "" && name != "-":
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // findType returns the type called name (as reflect prints it) among t and

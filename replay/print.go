@@ -85,33 +85,41 @@ func (p *printer) printf(format string, args ...any) {
 	}
 }
 
-// summary writes the figures on one line, then PASS, or FAIL and why. The
-// median delays are shown with their targets only where they are judged
-// (medians: over all traces); a trace's own line shows its delays bare, so
-// that PASS never stands beside a target that was missed.
-func (p *printer) summary(indent string, f Figures, t Targets, misses []string, medians bool) {
-	delay := func(has bool, d, target time.Duration) string {
-		switch {
-		case !has:
-			return "none"
-		case !medians:
-			return short(d)
+// summary writes the figures, then PASS, or FAIL and why. Targets are shown
+// beside the figures judged there and nowhere else, so that PASS never
+// stands beside a target that was missed: a trace's own lines judge
+// everything but the median delays; the overall lines (overall) judge the
+// median delays over all traces, and every trace by its own targets.
+func (p *printer) summary(indent string, f Figures, t Targets, misses []string, overall bool) {
+	judged := func(figure, target string, here bool) string {
+		if here {
+			return figure + " (" + target + ")"
 		}
-		return fmt.Sprintf("%s (≤ %s)", short(d), short(target))
+		return figure
 	}
-	recovery := fmt.Sprintf("%s (≤ %s)", short(f.WorstRecovery), short(t.Recovery))
+	delay := func(has bool, d, target time.Duration) string {
+		if !has {
+			return "none"
+		}
+		return judged(short(d), "≤ "+short(target), overall)
+	}
+	recovery := judged(short(f.WorstRecovery), "≤ "+short(t.Recovery), !overall)
 	if f.Unrecovered > 0 {
 		recovery = fmt.Sprintf("%d not recovered", f.Unrecovered)
 	}
-	p.printf("%sdetected %d/%d · false alarms %d (≤ %d) · false recoveries %d (≤ %d) · median delay, probes %s, official/reports %s · worst recovery %s\n",
-		indent, f.Detected, f.Outages, f.FalseAlarms, t.FalseAlarms, f.FalseRecoveries, t.FalseRecoveries,
+	p.printf("%sdetected %d/%d · false alarms %s · false recoveries %s · median delay, probes %s, official/reports %s · worst recovery %s\n",
+		indent, f.Detected, f.Outages,
+		judged(fmt.Sprint(f.FalseAlarms), fmt.Sprint("≤ ", t.FalseAlarms), !overall),
+		judged(fmt.Sprint(f.FalseRecoveries), fmt.Sprint("≤ ", t.FalseRecoveries), !overall),
 		delay(f.HasProbes, f.ProbesDelay, t.ProbesDelay), delay(f.HasOther, f.OtherDelay, t.OtherDelay), recovery)
-	warnings := fmt.Sprintf("%d (expected %d)", f.Warnings, t.Warnings)
-	if medians {
-		warnings = fmt.Sprint(f.Warnings) // each trace expects its own
+	p.printf("%smost transitions of a service in an outage %s · least share of an outage announced in trouble %s · operator warnings %s\n",
+		indent,
+		judged(fmt.Sprint(f.MostTransitions), fmt.Sprint("≤ ", t.Transitions), !overall),
+		judged(fmt.Sprintf("%.0f%%", 100*f.WorstShare), fmt.Sprintf("≥ %.0f%%", 100*t.TroubleShare), !overall),
+		judged(fmt.Sprint(f.Warnings), fmt.Sprint("expected ", t.Warnings), !overall))
+	if overall {
+		p.printf("%s(each trace is judged on its own targets above; the medians here)\n", indent)
 	}
-	p.printf("%smost transitions of a service in an outage %d (≤ %d) · least share of an outage announced in trouble %.0f%% (≥ %.0f%%) · operator warnings %s\n",
-		indent, f.MostTransitions, t.Transitions, 100*f.WorstShare, 100*t.TroubleShare, warnings)
 	if len(misses) == 0 {
 		p.printf("%sPASS\n", indent)
 		return

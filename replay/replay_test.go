@@ -38,7 +38,8 @@ func shippedTraces(t testing.TB) []string {
 // transitions expected below do not move when the defaults are tuned.
 func testThresholds() checks.Thresholds {
 	return checks.Thresholds{
-		DownAfter: 2, UpAfter: 2,
+		DownAfter: 4, SingleAfter: 7, UpAfter: 2, Noise: 0.02, FailureRate: 0.3, FalseRecovery: 0.001,
+		ProveAfter: 3, WarnAfter: checks.Duration(10 * time.Minute), OddFor: checks.Duration(time.Hour),
 		Recheck: checks.Duration(5 * time.Second), RoundTimeout: checks.Duration(25 * time.Second),
 		WeakFor: checks.Duration(3 * time.Minute), GroupWindow: checks.Duration(10 * time.Minute),
 	}
@@ -71,13 +72,16 @@ func TestRunDrivesTheWatcherInVirtualTime(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	// The first round that sees the outage runs a phase after 10:10; its
-	// re-check, 5 s later in virtual time, confirms it. The recovery goes
-	// the same way after 10:20.
+	// The first round that sees the outage runs a phase after 10:10, and
+	// re-checks follow every 5 s in virtual time; each check is stamped
+	// when its probes answer, 0.2 s after it starts. Every probe refused
+	// four times (down_after) confirms it: the third re-check. After
+	// 10:20, a run of three clean checks ends it: the failure showed in
+	// every check, and seven probes failing by chance at once is rare.
 	phase := newWorld(tr, opt).phase()
 	want := brief([]checks.Transition{
-		{Service: "whatsapp", From: op, To: down, At: utc("2024-01-01T10:10:05Z").Add(phase), Class: checks.ClassTCPRefused},
-		{Service: "whatsapp", From: down, To: op, At: utc("2024-01-01T10:20:05Z").Add(phase)},
+		{Service: "whatsapp", From: op, To: down, At: utc("2024-01-01T10:10:15.2Z").Add(phase), Class: checks.ClassTCPRefused},
+		{Service: "whatsapp", From: down, To: op, At: utc("2024-01-01T10:20:10.2Z").Add(phase)},
 	})
 	if diff := cmp.Diff(want, brief(r.Transitions)); diff != "" {
 		t.Errorf("transitions (-want +got):\n%s", diff)
@@ -86,8 +90,9 @@ func TestRunDrivesTheWatcherInVirtualTime(t *testing.T) {
 		t.Errorf("Rounds = %d, want %d", r.Rounds, want)
 	}
 	f := r.Score.Figures()
-	if f.Detected != 1 || f.ProbesDelay != 5*time.Second+phase || f.WorstRecovery != 5*time.Second+phase || f.FalseAlarms != 0 {
-		t.Errorf("figures = %+v, want the outage detected and recovered %s after its start and end", f, 5*time.Second+phase)
+	detect, recover := 15200*time.Millisecond+phase, 10200*time.Millisecond+phase
+	if f.Detected != 1 || f.ProbesDelay != detect || f.WorstRecovery != recover || f.FalseAlarms != 0 {
+		t.Errorf("figures = %+v, want the outage detected %s after its start and recovered %s after its end", f, detect, recover)
 	}
 	if m := r.Misses(); len(m) != 0 {
 		t.Errorf("Misses = %q, want none", m)
@@ -205,7 +210,7 @@ outages:
 	}{
 		{name: "one passes", paths: []string{good}, pass: true, contains: []string{"  PASS\n"}},
 		{name: "one of two misses", paths: []string{good, missed}, contains: []string{"  PASS\n", "MISSED", "overall, 2 traces:\n", missed + " missed its targets"}},
-		{name: "a bad trace stops everything", paths: []string{good, bad}, err: bad + ":10: unknown key \"colour\" (want one of name, start, end, interval, seed, services, noise, outages, events, targets)"},
+		{name: "a bad trace stops everything", paths: []string{good, bad}, err: bad + ":10: unknown key \"colour\" (want one of name, start, end, interval, seed, seeds, services, noise, outages, events, targets)"},
 		{name: "a missing file", paths: []string{filepath.Join(dir, "nope.yaml")}, err: "reading trace: open " + filepath.Join(dir, "nope.yaml")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,16 +243,22 @@ outages:
 // (the others), recoveries announced within 2 min.
 func TestShippedTraces(t *testing.T) {
 	opt := defaultOptions()
-	paths := shippedTraces(t)
-	results := make([]*Result, len(paths))
+	var traces []*Trace
+	for _, path := range shippedTraces(t) {
+		tr, err := Load(path, opt.Catalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.CheckControl(opt.Control); err != nil {
+			t.Fatal(err)
+		}
+		traces = append(traces, tr.Expand()...)
+	}
+	results := make([]*Result, len(traces))
 	t.Run("each", func(t *testing.T) {
-		for i, path := range paths {
-			t.Run(filepath.Base(path), func(t *testing.T) {
+		for i, tr := range traces {
+			t.Run(fmt.Sprintf("%s/%d", filepath.Base(tr.File), tr.Seed), func(t *testing.T) {
 				t.Parallel()
-				tr, err := Load(path, opt.Catalog)
-				if err != nil {
-					t.Fatal(err)
-				}
 				r, err := Run(context.Background(), tr, opt)
 				if err != nil {
 					t.Fatal(err)

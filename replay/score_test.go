@@ -1,11 +1,13 @@
 package replay
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/outagebot/outagebot/checks"
 )
@@ -80,11 +82,12 @@ func TestEvaluate(t *testing.T) {
 				First: trans(11, "whatsapp", op, down), Recovered: true, Recovery: 10 * time.Minute}}},
 		},
 		{
-			name:    "announced recovered before the end counts as recovered at once",
+			name:    "announced recovered before the end: a false recovery, recovered at once",
 			outages: []Outage{dns},
 			ts:      []checks.Transition{trans(11, "whatsapp", op, down), trans(40, "whatsapp", down, op)},
 			want: Score{Outages: []OutageScore{{Outage: dns, Detected: true, Delay: time.Minute,
-				First: trans(11, "whatsapp", op, down), Recovered: true}}},
+				First: trans(11, "whatsapp", op, down), Recovered: true,
+				FalseRecoveries: []checks.Transition{trans(40, "whatsapp", down, op)}}}},
 		},
 		{
 			name:    "never announced recovered",
@@ -107,10 +110,52 @@ func TestEvaluate(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, Evaluate(tc.outages, tc.ts)); diff != "" {
+			// Transitions and shares have a test of their own.
+			ignore := cmpopts.IgnoreFields(OutageScore{}, "Transitions", "Busiest", "Share", "Thinnest", "HasShare")
+			if diff := cmp.Diff(tc.want, Evaluate(tc.outages, tc.ts, DefaultTargets()), ignore); diff != "" {
 				t.Errorf("Evaluate (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestEvaluateTransitionsAndShare(t *testing.T) {
+	// An outage seen by probes from minute 10 to 70: its share is judged
+	// from minute 11, past its delay target.
+	dns := Outage{Name: "dns", Services: []string{"facebook", "whatsapp"}, Start: minute(10), End: minute(70), SeenBy: SeenByProbes}
+	for _, tc := range []struct {
+		name        string
+		ts          []checks.Transition
+		transitions int
+		busiest     string
+		share       float64
+		thinnest    string
+	}{
+		{"announced at once and recovered after the end",
+			[]checks.Transition{trans(10.5, "facebook", op, down), trans(10.5, "whatsapp", op, deg), trans(20, "whatsapp", deg, down),
+				trans(71, "facebook", down, op), trans(71, "whatsapp", down, op)},
+			2, "facebook", 1, "facebook"},
+		{"flapping counts every transition but the escalation",
+			[]checks.Transition{trans(11, "facebook", op, deg), trans(30, "facebook", deg, op), trans(41, "facebook", op, deg),
+				trans(71, "facebook", deg, op), trans(11, "whatsapp", op, deg), trans(71, "whatsapp", deg, op)},
+			4, "facebook", 48.0 / 59, "facebook"},
+		{"a service announced late",
+			[]checks.Transition{trans(11, "facebook", op, deg), trans(40, "whatsapp", op, deg), trans(71, "facebook", deg, op), trans(71, "whatsapp", deg, op)},
+			2, "facebook", 30.0 / 59, "whatsapp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Evaluate([]Outage{dns}, tc.ts, DefaultTargets()).Outages[0]
+			if got.Transitions != tc.transitions || got.Busiest != tc.busiest {
+				t.Errorf("transitions %d (%s), want %d (%s)", got.Transitions, got.Busiest, tc.transitions, tc.busiest)
+			}
+			if !got.HasShare || math.Abs(got.Share-tc.share) > 1e-9 || got.Thinnest != tc.thinnest {
+				t.Errorf("share %v (%s, judged %v), want %v (%s)", got.Share, got.Thinnest, got.HasShare, tc.share, tc.thinnest)
+			}
+		})
+	}
+	short := Outage{Name: "short", Services: []string{"instagram"}, Start: minute(0), End: minute(5), SeenBy: SeenByReports}
+	if got := Evaluate([]Outage{short}, nil, DefaultTargets()).Outages[0]; got.HasShare {
+		t.Error("an outage shorter than its delay target has a share judged")
 	}
 }
 
@@ -133,7 +178,7 @@ func TestFiguresAndMisses(t *testing.T) {
 			score:   Score{Outages: []OutageScore{probes(20 * time.Second), probes(40 * time.Second), probes(3 * time.Minute), other(SeenByOfficial, 5*time.Minute, 90*time.Second, true)}},
 			targets: DefaultTargets(),
 			want: Figures{Outages: 4, Detected: 4, ProbesDelay: 40 * time.Second, HasProbes: true,
-				OtherDelay: 5 * time.Minute, HasOther: true, WorstRecovery: 90 * time.Second},
+				OtherDelay: 5 * time.Minute, HasOther: true, WorstRecovery: 90 * time.Second, WorstShare: 1},
 		},
 		{
 			name: "everything missed",
@@ -143,10 +188,13 @@ func TestFiguresAndMisses(t *testing.T) {
 					other(SeenByReports, 8*time.Minute, 3*time.Minute, true), other(SeenByOfficial, 14*time.Minute, 0, false),
 				},
 				FalseAlarms: make([]checks.Transition, 3),
+				Warnings:    make([]checks.Warning, 1),
 			},
-			targets: Targets{ProbesDelay: time.Minute, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute, FalseAlarms: 2},
+			targets: Targets{ProbesDelay: time.Minute, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute, FalseAlarms: 2,
+				Transitions: 2, TroubleShare: 0.9},
 			want: Figures{Outages: 5, Detected: 4, FalseAlarms: 3, ProbesDelay: 65 * time.Second, HasProbes: true,
-				OtherDelay: 11 * time.Minute, HasOther: true, WorstRecovery: 3 * time.Minute, Unrecovered: 1},
+				OtherDelay: 11 * time.Minute, HasOther: true, WorstRecovery: 3 * time.Minute, Unrecovered: 1,
+				WorstShare: 1, Warnings: 1},
 			wantMisses: []string{
 				"1 of 5 outages missed",
 				"3 false alarms (at most 2)",
@@ -154,13 +202,14 @@ func TestFiguresAndMisses(t *testing.T) {
 				"median delay of outages seen by the official page or reports 11m0s (at most 10m0s)",
 				"1 outages never announced recovered",
 				"worst recovery 3m0s (at most 2m0s)",
+				"1 operator warnings (expected 0)",
 			},
 		},
 		{
 			name:    "no outages",
 			score:   Score{},
 			targets: DefaultTargets(),
-			want:    Figures{},
+			want:    Figures{WorstShare: 1},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,18 +217,21 @@ func TestFiguresAndMisses(t *testing.T) {
 			if diff := cmp.Diff(tc.want, f); diff != "" {
 				t.Errorf("Figures (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.wantMisses, f.Misses(tc.targets, true)); diff != "" {
-				t.Errorf("Misses (-want +got):\n%s", diff)
-			}
-			// Trace by trace, medians are not judged.
-			var perTrace []string
+			// Trace by trace, medians are not judged; over all traces,
+			// only they are.
+			var perTrace, medians []string
 			for _, m := range tc.wantMisses {
-				if !strings.HasPrefix(m, "median") {
+				if strings.HasPrefix(m, "median") {
+					medians = append(medians, m)
+				} else {
 					perTrace = append(perTrace, m)
 				}
 			}
-			if diff := cmp.Diff(perTrace, f.Misses(tc.targets, false)); diff != "" {
-				t.Errorf("Misses without medians (-want +got):\n%s", diff)
+			if diff := cmp.Diff(perTrace, f.Misses(tc.targets)); diff != "" {
+				t.Errorf("Misses (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(medians, f.MedianMisses(tc.targets)); diff != "" {
+				t.Errorf("MedianMisses (-want +got):\n%s", diff)
 			}
 		})
 	}

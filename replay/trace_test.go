@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ end: 2024-01-01T12:30:00+01:00
 					{ID: "whatsapp", Probes: cat[0].Probes, Orgs: []string{"whatsapp-business-api"}},
 					{ID: "threads", Probes: cat[1].Probes},
 				},
+				Noise:   Noise{Reporters: oneReport},
 				Targets: DefaultTargets(),
 			},
 		},
@@ -87,20 +89,63 @@ targets: {probes_delay: 40s, false_alarms: 2}
 					{ID: "whatsapp", Probes: append(cat[0].Probes[:3:3], checks.ProbeSpec{Name: "probe4", Kind: "http"}), Orgs: []string{"whatsapp-business-api"}},
 					{ID: "lab", Probes: []checks.ProbeSpec{{Name: "probe1", Kind: "http"}}},
 				},
-				Noise: Noise{ProbeFailure: 0.02, Blocked: 0.01, ReportsPerHour: 2},
+				Noise: Noise{ProbeFailure: 0.02, Blocked: 0.01, ReportsPerHour: 2, Reporters: oneReport},
 				Outages: []Outage{{Name: "chat", Services: []string{"whatsapp"}, Start: utc("2024-01-01T10:30:00Z"),
 					End: utc("2024-01-01T11:00:00Z"), SeenBy: SeenByProbes}},
 				Events: []Event{
 					{Line: 15, From: utc("2024-01-01T10:30:00Z"), To: utc("2024-01-01T11:00:00Z"), Services: []string{"whatsapp"},
-						Failing: Failing{Probes: []string{"chat_tcp", "probe4"}}, Class: checks.ClassTCPTimeout},
+						Failing: Failing{Probes: []string{"chat_tcp", "probe4"}}, Class: checks.ClassTCPTimeout, Rate: 1, Reporters: oneReport},
 					{Line: 16, From: utc("2024-01-01T10:30:00Z"), To: utc("2024-01-01T11:00:00Z"), Services: []string{"whatsapp", "threads"},
 						Failing: Failing{N: 1}, Class: checks.ClassDNSServFail, Official: "Major outage", Product: "WhatsApp Business API",
-						ReportsPerHour: 300, Kind: "messages"},
-					{Line: 18, From: utc("2024-01-01T11:10:00Z"), To: utc("2024-01-01T11:12:00Z"), Offline: true},
+						ReportsPerHour: 300, Kind: "messages", Rate: 1, Reporters: oneReport},
+					{Line: 18, From: utc("2024-01-01T11:10:00Z"), To: utc("2024-01-01T11:12:00Z"), Offline: true, Rate: 1, Reporters: oneReport},
 					{Line: 19, From: utc("2024-01-01T11:20:00Z"), To: utc("2024-01-01T11:30:00Z"), Services: []string{"lab"},
-						Failing: Failing{All: true}, Class: checks.ClassHTTPBlocked},
+						Failing: Failing{All: true}, Class: checks.ClassHTTPBlocked, Rate: 1, Reporters: oneReport},
 				},
-				Targets: Targets{ProbesDelay: 40 * time.Second, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute, FalseAlarms: 2},
+				Targets: Targets{ProbesDelay: 40 * time.Second, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute, FalseAlarms: 2,
+					Transitions: 2, TroubleShare: 0.9},
+			},
+		},
+		{
+			name: "the world of version 2",
+			yaml: `
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T12:00:00Z
+seeds: [5, 6]
+noise:
+  reports_by_hour: [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 1, 0]
+  repeat: 3
+  repeat_every: 5m
+  languages: {en: 0.7, it: 0.3}
+outages:
+  - {services: [whatsapp], start: 2024-01-01T10:30:00Z, end: 2024-01-01T11:00:00Z, seen_by: reports, regional: it}
+events:
+  - {from: 2024-01-01T10:30:00Z, to: 2024-01-01T11:00:00Z, services: [whatsapp], failing: [chat_tcp], class: tcp_timeout,
+     rate: 0.4, targets: ["g.whatsapp.net:5222"], reports_per_hour: 90, languages: {it: 1}}
+  - {from: 2024-01-01T11:10:00Z, to: 2024-01-01T11:12:00Z, local: [system_dns], control: [dns_google]}
+targets: {warnings: 1, transitions: 3, trouble_share: 0.5, false_recoveries: 1}
+`,
+			want: &Trace{
+				File: "t.yaml", Name: "t.yaml", Start: utc("2024-01-01T10:00:00Z"), End: utc("2024-01-01T12:00:00Z"),
+				Interval: DefaultInterval, Seed: 5, Seeds: []uint64{5, 6},
+				Services: []Service{
+					{ID: "whatsapp", Probes: cat[0].Probes, Orgs: []string{"whatsapp-business-api"}},
+					{ID: "threads", Probes: cat[1].Probes},
+				},
+				Noise: Noise{ReportsByHour: []float64{0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 1, 0},
+					Reporters: Reporters{Repeat: 3, RepeatEvery: 5 * time.Minute, Languages: map[string]float64{"en": 0.7, "it": 0.3}}},
+				Outages: []Outage{{Name: "outage 1", Services: []string{"whatsapp"}, Start: utc("2024-01-01T10:30:00Z"),
+					End: utc("2024-01-01T11:00:00Z"), SeenBy: SeenByReports, Regional: "it"}},
+				Events: []Event{
+					{Line: 13, From: utc("2024-01-01T10:30:00Z"), To: utc("2024-01-01T11:00:00Z"), Services: []string{"whatsapp"},
+						Failing: Failing{Probes: []string{"chat_tcp"}}, Class: checks.ClassTCPTimeout, Rate: 0.4,
+						Targets: []string{"g.whatsapp.net:5222"}, ReportsPerHour: 90,
+						Reporters: Reporters{Repeat: 1, RepeatEvery: 10 * time.Minute, Languages: map[string]float64{"it": 1}}},
+					{Line: 15, From: utc("2024-01-01T11:10:00Z"), To: utc("2024-01-01T11:12:00Z"), Rate: 1, Reporters: oneReport,
+						Local: []string{"system_dns"}, Control: []string{"dns_google"}},
+				},
+				Targets: Targets{ProbesDelay: time.Minute, OtherDelay: 10 * time.Minute, Recovery: 2 * time.Minute,
+					FalseRecoveries: 1, Transitions: 3, TroubleShare: 0.5, Warnings: 1},
 			},
 		},
 	} {
@@ -113,6 +158,24 @@ targets: {probes_delay: 40s, false_alarms: 2}
 				t.Errorf("Parse (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// oneReport is how people report unless a trace says otherwise.
+var oneReport = Reporters{Repeat: 1, RepeatEvery: 10 * time.Minute}
+
+func TestExpandSeeds(t *testing.T) {
+	tr := &Trace{Name: "month", Seed: 1, Seeds: []uint64{1, 2, 3}}
+	var got []string
+	for _, e := range tr.Expand() {
+		got = append(got, fmt.Sprintf("%s:%d:%d", e.Name, e.Seed, len(e.Seeds)))
+	}
+	want := []string{"month (seed 1):1:0", "month (seed 2):2:0", "month (seed 3):3:0"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Expand (-want +got):\n%s", diff)
+	}
+	if one := (&Trace{Seed: 4}).Expand(); len(one) != 1 || one[0].Seed != 4 {
+		t.Errorf("a trace with one seed expands to %+v", one)
 	}
 }
 
@@ -130,8 +193,20 @@ func TestParseErrors(t *testing.T) {
 		{"Windows line endings", "start: 2024-01-01T10:00:00Z\r\nend: 2024-01-01T12:00:00Z\r\ninterval: soon\r\n", `t.yaml:3: invalid duration "soon" (use e.g. 10s, 1m30s)`},
 		{"old Mac line endings", head + "seed: 1\rinterval: 1m\n", `t.yaml:3: carriage return without a line feed: save the file with \n or \r\n line endings`},
 		{"syntax", head + "events: [\n", "t.yaml:3: did not find expected node content"},
-		{"unknown key", head + "noise:\n  probe_failures: 0.1\n", `t.yaml:4: unknown key "probe_failures" (want one of probe_failure, blocked, reports_per_hour)`},
-		{"unknown event key", ev("services: [whatsapp], failing: all, class: http_5xx, colour: red"), `t.yaml:4: unknown key "colour" (want one of from, to, services, failing, class, official, product, reports_per_hour, kind, offline)`},
+		{"unknown key", head + "noise:\n  probe_failures: 0.1\n", `t.yaml:4: unknown key "probe_failures" (want one of probe_failure, blocked, reports_per_hour, reports_by_hour, repeat, repeat_every, languages)`},
+		{"unknown event key", ev("services: [whatsapp], failing: all, class: http_5xx, colour: red"), `t.yaml:4: unknown key "colour" (want one of from, to, services, failing, class, official, product, reports_per_hour, kind, offline, rate, targets, control, local, repeat, repeat_every, languages)`},
+		{"seed and seeds", head + "seed: 1\nseeds: [2]\n", "t.yaml:4: seeds: give seed or seeds, not both"},
+		{"a rhythm of 23 hours", head + "noise: {reports_by_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}\n",
+			"t.yaml:3: noise.reports_by_hour: give 24 rates, one for each hour of the day (UTC), not 23"},
+		{"a language that is not a code", head + "noise: {languages: {Italian: 1}}\n",
+			`t.yaml:3: noise.languages.Italian: "Italian" is not a language code (two or three lower-case letters, e.g. it)`},
+		{"a rate of 2", ev("services: [whatsapp], failing: all, class: http_5xx, rate: 2"), "t.yaml:4: events[0].rate: 2 is not a chance above 0 and at most 1"},
+		{"targets without failing", ev("services: [whatsapp], official: Major outage, targets: [a:1]"), "t.yaml:4: events[0].targets: are the targets of the probes of failing, which is not given"},
+		{"an unknown part of the network", ev("local: [wifi]"), `t.yaml:4: events[0].local[0]: "wifi" is not a part of the bot's own network (system_dns, public_dns, route or web)`},
+		{"own trouble with services", ev("local: [route], services: [whatsapp]"), "t.yaml:4: events[0].services: an event about the bot's own network (offline, control, local) names no service"},
+		{"languages without reports", ev("services: [whatsapp], official: Major outage, languages: {it: 1}"),
+			"t.yaml:4: events[0]: repeat, repeat_every and languages say how the people of reports_per_hour report, which is not given"},
+		{"a share above one", head + "targets: {trouble_share: 2}\n", "t.yaml:3: targets.trouble_share: 2 is not a share between 0 and 1"},
 		{"bad duration", head + "interval: soon\n", `t.yaml:3: invalid duration "soon" (use e.g. 10s, 1m30s)`},
 		{"bad time", "start: yesterday\nend: 2024-01-01T12:00:00Z\n", `t.yaml:1: invalid time "yesterday" (use RFC 3339, e.g. 2021-10-04T15:39:00Z)`},
 		{"missing start", "end: 2024-01-01T12:00:00Z\n", "t.yaml:1: start: missing"},
@@ -157,8 +232,8 @@ func TestParseErrors(t *testing.T) {
 		{"too many failing", ev("services: [whatsapp, threads], failing: 3, class: http_5xx"), "t.yaml:4: events[0].failing: threads has only 2 probes"},
 		{"unknown probe", ev("services: [threads], failing: [web, api], class: http_5xx"), `t.yaml:4: events[0].failing: threads has no probe "api"`},
 		{"does nothing", ev("services: [whatsapp]"), "t.yaml:4: events[0]: does nothing: give failing and class, official, or reports_per_hour"},
-		{"no services", ev("official: Major outage"), "t.yaml:4: events[0]: name the services it affects, or make it offline: true"},
-		{"offline with services", ev("offline: true, services: [whatsapp]"), "t.yaml:4: events[0].services: an offline event is about the bot's own network and names no service"},
+		{"no services", ev("official: Major outage"), "t.yaml:4: events[0]: name the services it affects, or the bot's own trouble (offline: true, control or local)"},
+		{"offline with services", ev("offline: true, services: [whatsapp]"), "t.yaml:4: events[0].services: an event about the bot's own network (offline, control, local) names no service"},
 		{"unknown kind", ev("services: [whatsapp], reports_per_hour: 10, kind: vibes"), `t.yaml:4: events[0].kind: unknown report kind "vibes" (want one of login, messages, media, app, web)`},
 		{"kind without reports", ev("services: [whatsapp], official: Major outage, kind: login"), "t.yaml:4: events[0].kind: is the kind of reports_per_hour, which is not given"},
 		{"event after the end", head + "events:\n  - {from: 2024-01-01T11:00:00Z, to: 2024-01-01T13:00:00Z, offline: true}\n",

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ events:
   - {from: 2024-01-01T10:20:00Z, to: 2024-01-01T10:30:00Z, services: [whatsapp, threads], failing: 1, class: tcp_timeout}
   - {from: 2024-01-01T10:40:00Z, to: 2024-01-01T10:42:00Z, offline: true}
 `)
-	w := newWorld(tr, Options{})
+	w := newWorld(tr, Options{Control: []checks.ProbeSpec{{Name: "google_204", Kind: "http", Role: checks.RoleWeb}}})
 	for _, tc := range []struct {
 		at                string
 		whatsapp, threads string
@@ -250,6 +251,7 @@ func bucketsUpTo(reports []report, t time.Time) []checks.ReportBucket {
 		}
 		byStart[start].Count++
 		byStart[start].Kinds[r.kind]++
+		byStart[start].Last = r.at
 	}
 	for _, b := range byStart {
 		out = append(out, *b)
@@ -295,5 +297,151 @@ func TestWorldReports(t *testing.T) {
 	}
 	if spikes == 0 {
 		t.Error("600 reports an hour never made a spike")
+	}
+}
+
+// controlCatalog are control probes of every role.
+func controlCatalog() []checks.ProbeSpec {
+	return []checks.ProbeSpec{
+		{Name: "google_204", Kind: "http", Role: checks.RoleWeb},
+		{Name: "dns_google", Kind: "dns", Role: checks.RolePublicDNS, Resolver: "8.8.8.8:53"},
+		{Name: "dns_system", Kind: "dns", Role: checks.RoleSystemDNS},
+		{Name: "route_ripe", Kind: "tcp", Role: checks.RoleRoute},
+	}
+}
+
+func TestWorldOwnNetwork(t *testing.T) {
+	cat := []checks.Service{{ID: "facebook", Probes: []checks.ProbeSpec{
+		{Name: "dns", Kind: "dns", Target: "facebook.com", Resolvers: []string{"1.1.1.1:53", "8.8.8.8:53"}},
+		{Name: "dns_authoritative", Kind: "dns", Target: "facebook.com", Authoritative: true},
+		{Name: "cdn_dns", Kind: "dns", Target: "static.xx.fbcdn.net"},
+		{Name: "web", Kind: "http", Target: "https://www.facebook.com/"},
+	}}}
+	tr, err := Parse("t.yaml", []byte(`
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T11:00:00Z
+events:
+  - {from: 2024-01-01T10:00:00Z, to: 2024-01-01T10:10:00Z, local: [system_dns]}
+  - {from: 2024-01-01T10:10:00Z, to: 2024-01-01T10:20:00Z, local: [public_dns]}
+  - {from: 2024-01-01T10:20:00Z, to: 2024-01-01T10:30:00Z, local: [route]}
+  - {from: 2024-01-01T10:30:00Z, to: 2024-01-01T10:40:00Z, control: [dns_google]}
+`), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(tr, Options{Catalog: cat, Control: controlCatalog()})
+	for _, tc := range []struct {
+		at, probes, control string
+	}{
+		// The system resolver: every probe by name, and the controls that
+		// need it; the public resolvers still answer.
+		{"2024-01-01T10:05:00Z", "ok,dns_timeout,dns_timeout,http_timeout", "http_timeout,ok,dns_timeout,tcp_timeout"},
+		// Public resolvers out of reach: the probes that ask them.
+		{"2024-01-01T10:15:00Z", "dns_timeout,ok,ok,ok", "ok,dns_timeout,ok,ok"},
+		// General transit: everything but plain name lookups.
+		{"2024-01-01T10:25:00Z", "ok,dns_timeout,ok,http_timeout", "ok,ok,ok,tcp_timeout"},
+		// One control probe on its own.
+		{"2024-01-01T10:35:00Z", "ok,ok,ok,ok", "ok,dns_timeout,ok,ok"},
+		{"2024-01-01T10:45:00Z", "ok,ok,ok,ok", "ok,ok,ok,ok"},
+	} {
+		obs := w.observe(nil, utc(tc.at))
+		if got := classes(obs[0].Results); got != tc.probes {
+			t.Errorf("%s: probes %s, want %s", tc.at, got, tc.probes)
+		}
+		if got := classes(obs[0].Control); got != tc.control {
+			t.Errorf("%s: control %s, want %s", tc.at, got, tc.control)
+		}
+	}
+}
+
+func TestWorldRateAndTargets(t *testing.T) {
+	cat := []checks.Service{{ID: "whatsapp", Probes: []checks.ProbeSpec{
+		{Name: "chat_tcp", Kind: "tcp", Targets: []string{"g.whatsapp.net:5222", "g.whatsapp.net:443"}},
+		{Name: "web", Kind: "http", Target: "https://www.whatsapp.com/"},
+	}}}
+	tr, err := Parse("t.yaml", []byte(`
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T20:00:00Z
+events:
+  - {from: 2024-01-01T10:00:00Z, to: 2024-01-01T20:00:00Z, services: [whatsapp], failing: [chat_tcp], class: tcp_timeout, targets: ["g.whatsapp.net:5222"]}
+  - {from: 2024-01-01T10:00:00Z, to: 2024-01-01T20:00:00Z, services: [whatsapp], failing: [web], class: http_5xx, rate: 0.4}
+`), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(tr, Options{Catalog: cat})
+	failed, n := 0, 0
+	for at := tr.Start; at.Before(tr.End); at = at.Add(30 * time.Second) {
+		r := w.observe(nil, at)[0].Results
+		if r[0].Class != checks.ClassOK || !slices.Equal(r[0].Failing, []string{"g.whatsapp.net:5222"}) {
+			t.Fatalf("%s: chat_tcp %s failing %v, want ok through 443 with 5222 failing", at, r[0].Class, r[0].Failing)
+		}
+		n++
+		if r[1].Class == checks.ClassHTTP5xx {
+			failed++
+		}
+	}
+	if share := float64(failed) / float64(n); math.Abs(share-0.4) > 0.05 {
+		t.Errorf("web failed in %.2f of the checks, want about 0.4", share)
+	}
+}
+
+func TestWorldReporters(t *testing.T) {
+	// People who report three times, ten minutes apart, count once per
+	// half hour; their languages follow the shares.
+	tr := mustParse(t, `
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T14:00:00Z
+seed: 9
+events:
+  - {from: 2024-01-01T10:00:00Z, to: 2024-01-01T13:00:00Z, services: [whatsapp], reports_per_hour: 200, kind: media,
+     repeat: 3, repeat_every: 10m, languages: {it: 0.75, en: 0.25}}
+`)
+	rule := checks.DefaultReportRule()
+	w := newWorld(tr, Options{Reports: rule})
+	wa := w.byID["whatsapp"]
+	people := map[uint64]int{}
+	langs := map[string]int{}
+	for _, r := range wa.reports {
+		if people[r.person] == 0 {
+			langs[r.lang]++
+		}
+		people[r.person]++
+	}
+	if len(people) < 500 || len(people) > 700 {
+		t.Errorf("%d people, want about 600", len(people))
+	}
+	if it := float64(langs["it"]) / float64(len(people)); math.Abs(it-0.75) > 0.05 {
+		t.Errorf("%.2f of the people report in Italian, want about 0.75", it)
+	}
+	counted := 0
+	wa.receive(tr.End, time.Duration(rule.PerUser))
+	for _, b := range wa.known {
+		counted += b.Count
+	}
+	if counted != len(people) {
+		t.Errorf("%d reports counted, want one per person (%d): the repeats fall within per_user", counted, len(people))
+	}
+}
+
+func TestWorldReportRhythm(t *testing.T) {
+	hours := make([]string, 24)
+	for h := range hours {
+		hours[h] = "0"
+	}
+	hours[20] = "60"
+	tr := mustParse(t, `
+start: 2024-01-02T00:00:00Z
+end: 2024-01-03T00:00:00Z
+noise: {reports_by_hour: [`+strings.Join(hours, ", ")+`]}
+`)
+	w := newWorld(tr, Options{Reports: checks.DefaultReportRule()})
+	for _, r := range w.byID["whatsapp"].reports {
+		if r.at.UTC().Hour() != 20 {
+			t.Fatalf("a report at %s, outside the only hour with a rate", r.at)
+		}
+	}
+	if n := len(w.byID["whatsapp"].reports); n < 29*40 || n > 29*80 {
+		t.Errorf("%d reports in 29 evenings of history and trace, want about %d", n, 29*60)
 	}
 }
