@@ -161,12 +161,12 @@ func TestDecideIntermittent(t *testing.T) {
 func TestCleanNeeded(t *testing.T) {
 	th := testThresholds()
 	for _, tc := range []struct {
-		name       string
-		checks     int
-		bad        int
-		flagged    int
-		atLeast    int
-		atMost     int
+		name    string
+		checks  int
+		bad     int
+		flagged int
+		atLeast int
+		atMost  int
 	}{
 		{"failing in every check", 100, 100, 2, th.UpAfter, th.UpAfter},
 		{"failing in 40 % of checks", 100, 40, 1, 10, 20},
@@ -186,9 +186,9 @@ func TestDecideOfficialAndReports(t *testing.T) {
 	spike := ReportSignal{Count: 40, Baseline: 1, Spike: true, Elevated: true, Window: Duration(15 * time.Minute)}
 	tail := ReportSignal{Count: 9, Baseline: 1, Elevated: true, Window: Duration(15 * time.Minute)}
 	for _, tc := range []struct {
-		name    string
-		steps   []func(*Observation) // each a check, 30 s apart
-		want    []string
+		name  string
+		steps []func(*Observation) // each a check, 30 s apart
+		want  []string
 	}{
 		{"Meta's major is down after two checks", []func(*Observation){
 			func(o *Observation) { o.Official = major },

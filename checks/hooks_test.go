@@ -98,7 +98,7 @@ func TestWatcherHooks(t *testing.T) {
 					Store: &memStates{statuses: map[string]Status{
 						"whatsapp": provenStatus("whatsapp", "web", "api"),
 					}, commitErr: tc.commitErr},
-					Thresholds: testThresholds(),
+					Thresholds:   testThresholds(),
 					Log:          slog.New(slog.DiscardHandler),
 					OnTransition: func(tr Transition) { got = append(got, string(tr.From)+">"+string(tr.To)) },
 					OnRound:      func() { rounds++ },

@@ -48,7 +48,7 @@ func TestWatcherOnObserve(t *testing.T) {
 						"whatsapp": provenStatus("whatsapp", "web"),
 					}},
 					Thresholds: testThresholds(),
-					Log: slog.New(slog.DiscardHandler),
+					Log:        slog.New(slog.DiscardHandler),
 					OnObserve: func(obs []Observation) {
 						var services []string
 						for _, o := range obs {

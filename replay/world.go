@@ -160,7 +160,7 @@ func (w *world) local(now time.Time) localTrouble {
 // localTrouble is what fails of the bot's own network at a moment.
 type localTrouble struct {
 	roles map[checks.Role]bool // system_dns, public_dns, route, web
-	names map[string]bool // control probes failing on their own
+	names map[string]bool      // control probes failing on their own
 }
 
 // breaks says whether the local trouble stops probe p (a control probe
