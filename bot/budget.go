@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Budget is the bot's sending policy, shared by alerts (the Sender's
@@ -30,10 +28,13 @@ import (
 //
 // Its methods are safe for concurrent use.
 type Budget struct {
-	o      BudgetOptions
-	lim    *rate.Limiter // the bot-wide rate
-	lines  *chatLines
-	stride [numClasses]float64 // 1/share: what a token costs each class
+	o BudgetOptions
+	// The bot-wide rate: a token is due every interval. After an idle
+	// spell burst tokens are due at once.
+	interval time.Duration
+	burst    int
+	lines    *chatLines
+	stride   [numClasses]float64 // 1/share: what a token costs each class
 	// credit is how far, in pass, a class that did not wait may fall
 	// behind the other: what it may reclaim when it comes back.
 	credit [numClasses]float64
@@ -43,13 +44,13 @@ type Budget struct {
 	// pass is the tokens each class was granted, weighed by stride: the
 	// class with the lower pass goes next (stride scheduling), which gives
 	// each class its share while both wait.
-	pass     [numClasses]float64
-	timer    *time.Timer       // armed while a waiter waits for a token
-	promised *rate.Reservation // the token the timer will hand out; nil for a hold's end
-	hold     time.Time         // all sending paused until then
-	recent   []throttle        // the 429s of the last globalWindow
-	shedN    int               // replies shed since the last log line
-	shedLog  time.Time         // when the last shed was logged
+	pass    [numClasses]float64
+	due     time.Time   // when the next token is due
+	timer   *time.Timer // armed while someone waits: for the next token, or the hold's end
+	hold    time.Time   // all sending paused until then
+	recent  []throttle  // the 429s of the last globalWindow
+	shedN   int         // replies shed since the last log line
+	shedLog time.Time   // when the last shed was logged
 }
 
 // BudgetOptions configure a Budget.
@@ -132,11 +133,17 @@ const creditWindow = time.Second
 // sheds hundreds a minute, and the metric counts each.
 const shedLogEvery = 10 * time.Second
 
-// NewBudget returns the budget of o.Limits. The bot-wide rate allows a burst
-// of 10 ms worth, and at least 2: with a burst of 1, every moment the sender
-// comes late for its slot (a busy CPU, a GC pause) is lost for good, which
-// cost 7 % of the rate at 30/s on a loaded machine. Two messages at once
-// stay well within what Telegram tolerates.
+// maxCatchUp bounds how many tokens that came due while someone waited are
+// handed out at once when the timer fires late: a second's worth, after
+// the process stood still that long.
+const maxCatchUp = time.Second
+
+// NewBudget returns the budget of o.Limits; a limit that is not positive
+// limits nothing. The bot-wide rate allows a burst of 10 ms worth, and at
+// least 2: with a burst of 1, every moment the sender comes late for its
+// slot (a busy CPU, a GC pause) is lost for good, which cost 7 % of the
+// rate at 30/s on a loaded machine. Two messages at once stay well within
+// what Telegram tolerates.
 func NewBudget(o BudgetOptions) *Budget {
 	l := o.Limits
 	if !(l.AlertShare > 0 && l.AlertShare < 1) {
@@ -153,10 +160,11 @@ func NewBudget(o BudgetOptions) *Budget {
 	}
 	o.Limits = l
 	b := &Budget{
-		o:      o,
-		lim:    rate.NewLimiter(rate.Limit(l.GlobalPerSecond), max(2, int(l.GlobalPerSecond/100))),
-		lines:  newChatLines(l.ChatPerSecond, l.GroupPerMinute),
-		stride: [numClasses]float64{alerts: 1 / l.AlertShare, replies: 1 / (1 - l.AlertShare)},
+		o:        o,
+		interval: interval(l.GlobalPerSecond),
+		burst:    max(2, int(l.GlobalPerSecond/100)),
+		lines:    newChatLines(l.ChatPerSecond, l.GroupPerMinute),
+		stride:   [numClasses]float64{alerts: 1 / l.AlertShare, replies: 1 / (1 - l.AlertShare)},
 	}
 	// A class's share of creditWindow is share×G×window tokens, each worth
 	// one stride (1/share) of pass: G×window either way, and at least one
@@ -226,10 +234,16 @@ func (b *Budget) reply(ctx context.Context, chat int64, known bool, deadline tim
 func (b *Budget) take(ctx context.Context, c class) error {
 	b.mu.Lock()
 	now := time.Now()
-	if b.idle() && !b.hold.After(now) && b.lim.AllowN(now, 1) {
-		b.account(c)
-		b.mu.Unlock()
-		return nil
+	if b.idle() {
+		// Nobody waited for the tokens due meanwhile: they are gone, but
+		// for the burst.
+		b.due = later(b.due, now.Add(-time.Duration(b.burst-1)*b.interval))
+		if !b.hold.After(now) && !b.due.After(now) {
+			b.due = b.due.Add(b.interval)
+			b.account(c)
+			b.mu.Unlock()
+			return nil
+		}
 	}
 	w := &waiter{ready: make(chan struct{})}
 	if c == replies && len(b.queue[replies]) >= b.o.ReplyQueue {
@@ -253,11 +267,7 @@ func (b *Budget) take(ctx context.Context, c class) error {
 			b.queue[c] = slices.Delete(b.queue[c], i, i+1)
 		}
 		if b.idle() && b.timer != nil && b.timer.Stop() {
-			// Nobody waits for the promised token any more: give it back.
-			if b.promised != nil {
-				b.promised.Cancel()
-			}
-			b.timer, b.promised = nil, nil
+			b.timer = nil // nobody waits for it any more
 		}
 		shed := w.shed
 		b.mu.Unlock()
@@ -275,46 +285,34 @@ func (b *Budget) idle() bool {
 	return len(b.queue[alerts]) == 0 && len(b.queue[replies]) == 0
 }
 
-// serve hands the tokens available at now to the waiters, and arms the
-// timer for the next one. b.mu must be held.
+// serve hands the tokens due at now to the waiters, whoever's turn it is
+// then, and arms the timer for the next one. b.mu must be held.
+//
+// The tokens that came due while someone waited are all handed out, when
+// the timer fires late too: a busy CPU delays the messages, but does not
+// cost the rate. They still come due one interval apart, so no second
+// holds more than the rate and the burst.
 func (b *Budget) serve(now time.Time) {
+	b.due = later(b.due, now.Add(-maxCatchUp))
 	for b.timer == nil && !b.idle() {
-		if b.hold.After(now) {
-			b.arm(b.hold.Sub(now), nil)
-			return
-		}
-		r := b.lim.ReserveN(now, 1)
-		if d := r.DelayFrom(now); d > 0 {
-			// The token is promised now, and given when it is due to
-			// whoever's turn it is then.
-			b.arm(d, r)
-			return
-		}
-		b.grant()
-	}
-}
-
-func (b *Budget) arm(d time.Duration, r *rate.Reservation) {
-	b.promised = r
-	b.timer = time.AfterFunc(d, b.tick)
-}
-
-// tick hands out the promised token, or gives it back when all sending was
-// paused meanwhile or its waiter gave up.
-func (b *Budget) tick() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := time.Now()
-	b.timer = nil
-	if r := b.promised; r != nil {
-		b.promised = nil
-		if b.idle() || b.hold.After(now) {
-			r.CancelAt(now)
-		} else {
+		switch {
+		case b.hold.After(now):
+			b.timer = time.AfterFunc(b.hold.Sub(now), b.tick)
+		case b.due.After(now):
+			b.timer = time.AfterFunc(b.due.Sub(now), b.tick)
+		default:
+			b.due = b.due.Add(b.interval)
 			b.grant()
 		}
 	}
-	b.serve(now)
+}
+
+// tick hands out the tokens due when the timer fires.
+func (b *Budget) tick() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timer = nil
+	b.serve(time.Now())
 }
 
 // grant gives a token to the first waiter of the class whose turn it is.

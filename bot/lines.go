@@ -49,10 +49,16 @@ const spacingMargin = 1.1
 // spacing is the least time between two messages into one chat at
 // perSecond messages a second, 0 for no limit.
 func spacing(perSecond float64) time.Duration {
+	return time.Duration(spacingMargin * float64(interval(perSecond)))
+}
+
+// interval is the time between two of perSecond events a second, 0 for no
+// limit.
+func interval(perSecond float64) time.Duration {
 	if !(perSecond > 0) {
 		return 0
 	}
-	return time.Duration(spacingMargin * float64(time.Second) / perSecond)
+	return time.Duration(float64(time.Second) / perSecond)
 }
 
 // gap is the least time between two messages into chat: groups,
