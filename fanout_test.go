@@ -32,7 +32,16 @@ func seedOutage(t *testing.T, path, probed string, chats []int64) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	subscribeAll(t, db, chats)
+	commitDown(t, db, probed, true)
+	if n, err := db.OutboxLen(); err != nil || n != len(chats)+1 {
+		t.Fatalf("outbox holds %d chats (%v), want %d", n, err, len(chats)+1)
+	}
+}
 
+// subscribeAll subscribes chats (groups for negative ids) to WhatsApp.
+func subscribeAll(t *testing.T, db *store.DB, chats []int64) {
+	t.Helper()
 	// Concurrent subscriptions share write transactions.
 	errs := make([]error, len(chats))
 	var wg sync.WaitGroup
@@ -47,7 +56,13 @@ func seedOutage(t *testing.T, path, probed string, chats []int64) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
+}
 
+// commitDown commits, as a round would, that WhatsApp went down now: its
+// notifications are queued for every subscriber, and for the channel when
+// channel is set. It returns when that was.
+func commitDown(t *testing.T, db *store.DB, probed string, channel bool) time.Time {
+	t.Helper()
 	at := time.Now()
 	evidence := []checks.Result{{Probe: "web", Kind: "http", Target: probed + "/",
 		Class: checks.ClassHTTP5xx, Detail: "HTTP 503"}}
@@ -55,12 +70,10 @@ func seedOutage(t *testing.T, path, probed string, chats []int64) {
 		Since: at, Evidence: evidence, LastCheck: at}
 	down := checks.Transition{Service: "whatsapp", From: checks.Operational, To: checks.Down,
 		At: at, Evidence: evidence}
-	if err := db.Commit([]checks.Status{status}, []checks.Transition{down}, true); err != nil {
+	if err := db.Commit([]checks.Status{status}, []checks.Transition{down}, channel); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := db.OutboxLen(); err != nil || n != len(chats)+1 {
-		t.Fatalf("outbox holds %d chats (%v), want %d", n, err, len(chats)+1)
-	}
+	return at
 }
 
 // writeFanOutConfig writes a configuration whose only probe round, at
