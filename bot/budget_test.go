@@ -235,8 +235,8 @@ func TestBudgetTellsGlobalThrottlingFromOneChat(t *testing.T) {
 				// A held chat takes nothing for retry_after; the others
 				// are held only by a global pause.
 				last := tc.throttles[len(tc.throttles)-1].chat
-				if at, _ := b.lines.reserve(last, time.Now(), time.Time{}); at.Sub(time.Now()) != 3*time.Second {
-					t.Errorf("the throttled chat's next slot is in %v, want its retry_after, 3s", at.Sub(time.Now()))
+				if at, _ := b.lines.reserve(last, time.Now(), time.Time{}); time.Until(at) != 3*time.Second {
+					t.Errorf("the throttled chat's next slot is in %v, want its retry_after, 3s", time.Until(at))
 				}
 				start := time.Now()
 				if err := b.Bulk(t.Context()); err != nil {
@@ -339,8 +339,9 @@ func TestReplyTransport(t *testing.T) {
 			// A second message into chat 42, a photo, waits a second
 			// and the margin.
 			{"sendPhoto", photoType, string(photo), http.StatusOK},
-			// Not a message: it passes at once.
+			// Not messages: they pass at once.
 			{"answerCallbackQuery", "application/json", `{"callback_query_id":"9"}`, http.StatusOK},
+			{"sendChatAction", "application/json", `{"chat_id":"42","action":"typing"}`, http.StatusOK},
 			// Our own client sends ids as numbers; an edit is a message.
 			{"editMessageText", "application/json", `{"chat_id":42,"message_id":1,"text":"two"}`, http.StatusOK},
 			{"sendMessage", "application/json", `{"chat_id":"-100","text":"three"}`, http.StatusTooManyRequests},
@@ -358,6 +359,7 @@ func TestReplyTransport(t *testing.T) {
 			{"sendMessage", 0, `{"chat_id":"42","text":"one"}`},
 			{"sendPhoto", 1100 * time.Millisecond, string(photo)},
 			{"answerCallbackQuery", 1100 * time.Millisecond, `{"callback_query_id":"9"}`},
+			{"sendChatAction", 1100 * time.Millisecond, `{"chat_id":"42","action":"typing"}`},
 			{"editMessageText", 2200 * time.Millisecond, `{"chat_id":42,"message_id":1,"text":"two"}`},
 			{"sendMessage", 2200 * time.Millisecond, `{"chat_id":"-100","text":"three"}`},
 		}

@@ -29,8 +29,7 @@ type replyTransport struct {
 }
 
 func (t replyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	method := req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]
-	if !strings.HasPrefix(method, "send") && !strings.HasPrefix(method, "editMessage") {
+	if !sendsMessage(req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]) {
 		return t.next.RoundTrip(req)
 	}
 	deadline := time.Now().Add(t.b.o.ReplyWait)
@@ -51,6 +50,13 @@ func (t replyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.b.throttled(chat, retryAfter(resp))
 	}
 	return resp, err
+}
+
+// sendsMessage reports whether a Bot API method counts toward Telegram's
+// message limits: sends and edits do, a chat action ("typing…") does not.
+func sendsMessage(method string) bool {
+	return strings.HasPrefix(method, "send") && method != "sendChatAction" ||
+		strings.HasPrefix(method, "editMessage")
 }
 
 // withChat reads the chat_id of a Bot API request: telebot sends JSON, with
