@@ -336,7 +336,9 @@ func TestRepliesDuringFanOut(t *testing.T) {
 		chat := bottest.Chat{ID: id, Type: "private", FirstName: "User " + strconv.Itoa(i)}
 		user := bottest.User{ID: id, FirstName: chat.FirstName, LanguageCode: "en"}
 		// Spread over the second, each account once a second.
-		wg.Go(func() { every(flood, time.Duration(i)*time.Second/accounts, time.Second, func() { p.status(chat, user) }) })
+		wg.Go(func() {
+			every(flood, time.Duration(i)*time.Second/accounts, time.Second, func() { p.status(chat, user) })
+		})
 	}
 	defer func() { stopFlood(); wg.Wait() }()
 
