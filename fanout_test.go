@@ -29,17 +29,7 @@ func seedOutage(t *testing.T, path, probed string, chats []int64) {
 	t.Helper()
 	db := seedSubscribers(t, path, chats)
 	defer db.Close()
-
-	at := time.Now()
-	evidence := []checks.Result{{Probe: "web", Kind: "http", Target: probed + "/",
-		Class: checks.ClassHTTP5xx, Detail: "HTTP 503"}}
-	status := checks.Status{Service: "whatsapp", State: checks.Down, Announced: checks.Down,
-		Since: at, Evidence: evidence, LastCheck: at}
-	down := checks.Transition{Service: "whatsapp", From: checks.Operational, To: checks.Down,
-		At: at, Evidence: evidence}
-	if err := db.Commit([]checks.Status{status}, []checks.Transition{down}, true); err != nil {
-		t.Fatal(err)
-	}
+	commitDown(t, db, probed, true)
 	if n, err := db.OutboxLen(); err != nil || n != len(chats)+1 {
 		t.Fatalf("outbox holds %d chats (%v), want %d", n, err, len(chats)+1)
 	}
@@ -53,6 +43,14 @@ func seedSubscribers(t *testing.T, path string, chats []int64) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = db.Close() })
+	subscribeAll(t, db, chats)
+	return db
+}
+
+// subscribeAll subscribes chats (groups for negative ids) to WhatsApp.
+func subscribeAll(t *testing.T, db *store.DB, chats []int64) {
+	t.Helper()
 	// Concurrent subscriptions share write transactions.
 	errs := make([]error, len(chats))
 	var wg sync.WaitGroup
@@ -65,10 +63,26 @@ func seedSubscribers(t *testing.T, path string, chats []int64) *store.DB {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		_ = db.Close()
 		t.Fatal(err)
 	}
-	return db
+}
+
+// commitDown commits, as a round would, that WhatsApp went down now: its
+// notifications are queued for every subscriber, and for the channel when
+// channel is set. It returns when that was.
+func commitDown(t *testing.T, db *store.DB, probed string, channel bool) time.Time {
+	t.Helper()
+	at := time.Now()
+	evidence := []checks.Result{{Probe: "web", Kind: "http", Target: probed + "/",
+		Class: checks.ClassHTTP5xx, Detail: "HTTP 503"}}
+	status := checks.Status{Service: "whatsapp", State: checks.Down, Announced: checks.Down,
+		Since: at, Evidence: evidence, LastCheck: at}
+	down := checks.Transition{Service: "whatsapp", From: checks.Operational, To: checks.Down,
+		At: at, Evidence: evidence}
+	if err := db.Commit([]checks.Status{status}, []checks.Transition{down}, channel); err != nil {
+		t.Fatal(err)
+	}
+	return at
 }
 
 // writeFanOutConfig writes a configuration whose only probe round, at

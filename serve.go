@@ -41,11 +41,6 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	hc := bot.NewHTTPClient(s.token, 40*time.Second)
 	hc.Transport = console.Transport(hc.Transport)
 	client := bot.NewClient(s.apiURL, hc)
-	// Replies from handlers (through telebot) and the fan-out share one
-	// global budget, replies first.
-	budget := bot.NewBudget(cfg.Limits.GlobalPerSecond)
-	replies := bot.NewHTTPClient(s.token, 40*time.Second)
-	replies.Transport = console.Transport(budget.ReplyTransport(replies.Transport))
 	sup := newSupervisor(log, console.Panicked)
 	poller := &bot.Poller{Client: client, Inbox: db, Log: log.With("part", "poller"), OnPoll: console.Polled}
 	var updates tele.Poller = poller
@@ -74,8 +69,15 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("load the texts: %w", err)
 	}
+	// Alerts and replies to commands (through telebot) share one sending
+	// budget: Telegram's limits, and a share of the global rate for each.
+	out := sendingSide{
+		token: s.token, client: client, db: db, limits: cfg.Limits,
+		channel: s.channel, channelLang: s.channelLang, texts: texts, console: console, log: log,
+	}.build()
+	sender := out.sender
 	b, err := commandSide{
-		apiURL: s.apiURL, replies: replies, updates: updates, me: me,
+		apiURL: s.apiURL, replies: out.replies, updates: updates, me: me,
 		db: db, cfg: cfg, catalog: cat, texts: texts, console: console,
 		log: log.With("part", "handlers"),
 	}.build()
@@ -86,30 +88,13 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		log.Warn("cannot register the command menus", "err", err)
 	}
 
-	sender := bot.NewSender(client, db, texts, bot.SenderOptions{
-		Channel:     s.channel,
-		ChannelLang: s.channelLang,
-		Budget:      budget,
-		Limits: bot.Limits{
-			GlobalPerSecond: cfg.Limits.GlobalPerSecond,
-			ChatPerSecond:   cfg.Limits.ChatPerSecond,
-			GroupPerMinute:  cfg.Limits.GroupPerMinute,
-			PaidBroadcast:   cfg.Limits.PaidBroadcast,
-		},
-		Log: log.With("part", "sender"),
-		Affected: func(lang, service string) (tele.InlineButton, bool) {
-			return handlers.AffectedButton(texts.For(lang), service)
-		},
-		OnSend:     console.Sent,
-		OnDispatch: console.Dispatched,
-	})
 	// The channel's pinned status message is brought up to date after every
 	// round: it edits the message only when its text changed.
 	onRound := console.RoundDone
 	var board *bot.StatusBoard
 	if s.channel != "" {
 		board = bot.NewStatusBoard(client, db, texts, bot.StatusBoardOptions{
-			Channel: s.channel, Lang: s.channelLang, Budget: budget, Log: log.With("part", "board"),
+			Channel: s.channel, Lang: s.channelLang, Budget: out.budget, Log: log.With("part", "board"),
 		})
 		onRound = func() { console.RoundDone(); board.Kick() }
 	}
@@ -239,7 +224,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 // measures what runs.
 type commandSide struct {
 	apiURL  string
-	replies *http.Client // through the reply budget
+	replies *http.Client // through the sending budget (sendingSide)
 	updates tele.Poller
 	me      tele.User
 	db      *store.DB
@@ -263,6 +248,9 @@ func (cs commandSide) build() (*tele.Bot, error) {
 		// update until then (see bot.Poller).
 		Synchronous: true,
 		OnError: func(err error, c tele.Context) {
+			if errors.Is(err, bot.ErrReplyShed) {
+				return // the budget counts and logs those
+			}
 			cs.log.Error("handler failed", "err", err, "update", c.Update().ID)
 		},
 	})

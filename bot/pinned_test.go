@@ -50,7 +50,7 @@ func newBoardFixture(t *testing.T, channel string) *boardFixture {
 
 func newBoard(srv *bottest.Server, db *store.DB, channel string) *StatusBoard {
 	client := NewClient(srv.URL, NewHTTPClient(testToken, 5*time.Second))
-	return NewStatusBoard(client, db, boardRenderer{}, StatusBoardOptions{Channel: channel, Lang: "it", Budget: NewBudget(1000)})
+	return NewStatusBoard(client, db, boardRenderer{}, StatusBoardOptions{Channel: channel, Lang: "it", Budget: NewBudget(BudgetOptions{Limits: Limits{GlobalPerSecond: 1000}})})
 }
 
 // announce stores the announced state of services, as a round does.

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
 	tele "gopkg.in/telebot.v3"
 
 	"github.com/outagebot/outagebot/checks"
@@ -51,6 +50,10 @@ type Limits struct {
 	GlobalPerSecond float64 // every chat together
 	ChatPerSecond   float64 // one private chat
 	GroupPerMinute  float64 // one group, supergroup or channel
+	// AlertShare is the least share of GlobalPerSecond that alerts get while
+	// they wait for it, between 0 and 1 (exclusive); replies to commands get
+	// the rest and whatever alerts leave unused. 0 means DefaultAlertShare.
+	AlertShare float64
 	// PaidBroadcast sends allow_paid_broadcast, which lets Telegram accept up
 	// to 1000 messages/s (billed in Stars) when the bot has opted in.
 	PaidBroadcast bool
@@ -65,8 +68,9 @@ type SenderOptions struct {
 	// Renderer's default).
 	ChannelLang string
 	Limits      Limits
-	// Budget is the global rate shared with replies to commands; nil gives
-	// the Sender a budget of its own at Limits.GlobalPerSecond.
+	// Budget is the sending policy shared with replies to commands: the
+	// bot-wide rate and the per-chat limits. Nil gives the Sender a budget of
+	// its own for Limits.
 	Budget *Budget
 	// Workers is how many deliveries may be unfinished at once: sent or
 	// being sent, and not yet acknowledged on disk. It is therefore also the
@@ -115,9 +119,12 @@ type Sender struct {
 	slots chan struct{}
 
 	// Only the dispatcher goroutine touches these.
-	chats map[int64]*rate.Limiter
-	incs  map[uint64]cachedIncident
-	zones map[string]*time.Location // loaded once: loading one takes tens of µs
+	// reserved holds the slots in their chats' lines (see chatLines) of the
+	// chats held back until then: keeping its slot, an alert keeps its place
+	// ahead of the replies that come into that chat meanwhile.
+	reserved map[int64]time.Time
+	incs     map[uint64]cachedIncident
+	zones    map[string]*time.Location // loaded once: loading one takes tens of µs
 
 	// texts caches rendered notifications for a second: in a fan-out,
 	// thousands of chats get the same incidents, and the same text.
@@ -132,8 +139,8 @@ type Sender struct {
 	// read is older than that and so must not be sent again.
 	seq        uint64
 	done       map[int64]uint64
-	notUntil   map[int64]time.Time // chats held back (rate limit, refusal, debounce)
-	pauseUntil time.Time           // all sending paused (429, Telegram unwell)
+	notUntil   map[int64]time.Time // chats held back (rate limit, 429, refusal, debounce)
+	pauseUntil time.Time           // all sending paused (Telegram unwell)
 	failures   int                 // consecutive transient failures
 }
 
@@ -166,7 +173,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 		o.Workers = min(max(int(math.Ceil(o.Limits.GlobalPerSecond*0.15)), 4), 256)
 	}
 	if o.Budget == nil {
-		o.Budget = NewBudget(o.Limits.GlobalPerSecond)
+		o.Budget = NewBudget(BudgetOptions{Limits: o.Limits, Log: o.Log})
 	}
 	return &Sender{
 		client:   c,
@@ -176,7 +183,7 @@ func NewSender(c *Client, outbox Outbox, r Renderer, o SenderOptions) *Sender {
 		o:        o,
 		kick:     make(chan struct{}, 1),
 		slots:    make(chan struct{}, o.Workers),
-		chats:    make(map[int64]*rate.Limiter),
+		reserved: make(map[int64]time.Time),
 		incs:     make(map[uint64]cachedIncident),
 		zones:    make(map[string]*time.Location),
 		busy:     make(map[int64]bool),
@@ -196,9 +203,9 @@ func (s *Sender) Kick() {
 
 // MaxSilence is the longest time between two calls of OnSend or OnDispatch
 // while Run runs: an idle wait, then the longest pause after failures, then
-// a channel post of up to three calls. A 429 whose retry_after is longer
-// stretches it: Telegram then holds every notification back, which an
-// operator should hear of.
+// a channel post of up to three calls. A 429 that pauses all sending (see
+// Budget) and whose retry_after is longer stretches it: Telegram then holds
+// every notification back, which an operator should hear of.
 func (s *Sender) MaxSilence() time.Duration {
 	return idlePoll + s.o.MaxBackoff + 3*sendTimeout
 }
@@ -278,8 +285,9 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 		for _, d := range batch {
 			cursor = d.Key
 			if pause := s.paused(); pause > 0 {
-				// Telegram asked everyone to slow down, or looks unwell:
-				// start again from the head (the channel first) afterwards.
+				// Telegram throttles the whole bot, or looks unwell: start
+				// again from the head (the channel first) afterwards. Chats
+				// held back stay held, and are skipped.
 				sleep(ctx, pause)
 				return 0
 			}
@@ -308,18 +316,22 @@ func (s *Sender) pass(ctx context.Context, jobs chan<- job, acks chan<- store.De
 				acks <- d
 				continue
 			}
-			if r := s.chatLimiter(d.ChatID).Reserve(); r.Delay() > 0 {
-				// This chat heard from us a moment ago; others need not wait.
-				s.release(d.ChatID, r.Delay())
-				r.Cancel()
+			slot := s.slot(d.ChatID)
+			if wait := time.Until(slot); wait > 0 {
+				// This chat heard from us, or from a reply, a moment ago:
+				// others need not wait, and it keeps its slot.
+				s.reserved[d.ChatID] = slot
+				s.release(d.ChatID, wait)
 				continue
 			}
 			if err := s.budget.Bulk(ctx); err != nil {
+				s.reserved[d.ChatID] = slot
 				s.release(d.ChatID, 0)
 				return 0
 			}
 			if pause := s.paused(); pause > 0 {
 				// A send failed while this one waited for its turn.
+				s.reserved[d.ChatID] = slot
 				s.release(d.ChatID, 0)
 				sleep(ctx, pause)
 				return 0
@@ -419,17 +431,50 @@ func (s *Sender) ackLoop(acks <-chan store.Delivery) {
 	}
 }
 
+// slot returns the slot in chat's line kept from an earlier pass, or takes
+// the next one.
+func (s *Sender) slot(chat int64) time.Time {
+	if at, ok := s.reserved[chat]; ok {
+		delete(s.reserved, chat)
+		return at
+	}
+	// The lines keep real time, like the rate they stand for.
+	at, _ := s.budget.lines.reserve(chat, time.Now(), time.Time{})
+	return at
+}
+
+// commitSlack is how long a worker waits, at most, for the spacing of its
+// chat's messages: a reply that waited long for its turn in the global rate
+// may have gone into the chat just before the alert's slot. Waiting keeps
+// the alert's token, which handing the chat back would waste; at Telegram's
+// one message a second, a private chat's spacing is always waited out.
+// Beyond it the chat is handed back until it can take the alert, and the
+// worker goes on.
+const commitSlack = time.Second
+
 // work delivers one job and acts on Telegram's answer.
 func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
+	now := time.Now()
+	wait, ok := s.budget.lines.commit(j.d.ChatID, now, now.Add(commitSlack))
+	if !ok {
+		s.release(j.d.ChatID, wait)
+		return
+	}
+	if wait > 0 && !sleep(ctx, wait) {
+		s.release(j.d.ChatID, 0)
+		return
+	}
 	var err error
 	if j.d.ChatID == store.ChannelID {
 		err = s.postToChannel(ctx, j)
 	} else {
 		_, err = s.send(ctx, j.chatID, s.notification(j.lang, j.incs), placement{thread: j.thread, silent: j.silent}, s.buttons(j.lang, j.incs))
 	}
+	s.budget.lines.sent(j.d.ChatID, time.Now())
 	if j.thread != 0 && topicGone(err) {
-		// Sent again at once, to the chat's General topic; if the database
-		// cannot record that, after a pause rather than in a tight loop.
+		// Sent again in the chat's next slot, to its General topic; if the
+		// database cannot record that, after a pause rather than in a tight
+		// loop.
 		if !s.forgetTopic(j) {
 			s.transientFailure()
 		}
@@ -457,8 +502,13 @@ func (s *Sender) work(ctx context.Context, j job, acks chan<- store.Delivery) {
 		acks <- j.d
 		return
 	case floodWait:
-		log.Warn("Telegram asked to slow down; pausing all sending", "retry_after", retryAfter)
-		s.pauseAll(retryAfter)
+		// The chat is held, and charged for it in its line. Only when chats
+		// come back throttled at once does the Budget pause everything.
+		if !s.budget.throttled(j.d.ChatID, retryAfter) {
+			log.Warn("Telegram asked to slow down in this chat; holding it", "retry_after", retryAfter)
+		}
+		s.release(j.d.ChatID, retryAfter)
+		return
 	case chatGone:
 		log.Info("chat is gone; dropping it and its subscriptions", "reason", err)
 		if err := s.outbox.DeleteChat(j.d.ChatID); err != nil {
@@ -790,13 +840,6 @@ func (s *Sender) unbusy(chat int64) {
 	}
 }
 
-// pauseAll stops all sending for d.
-func (s *Sender) pauseAll(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pauseUntil = later(s.pauseUntil, s.o.Now().Add(d))
-}
-
 // transientFailure records a failure that is probably Telegram's or the
 // network's, not the chat's, and pauses all sending with exponential backoff.
 // Failures of sends that were already in flight when a pause began are one
@@ -814,10 +857,12 @@ func (s *Sender) transientFailure() time.Duration {
 	return d
 }
 
+// paused returns how long all sending is still paused for: after
+// transient failures, or while Telegram throttles the whole bot.
 func (s *Sender) paused() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pauseUntil.Sub(s.o.Now())
+	return max(s.pauseUntil.Sub(s.o.Now()), s.budget.paused())
 }
 
 // nextRetry returns the time until the earliest held-back chat may be tried
@@ -848,29 +893,13 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// chatLimiter returns the limiter of one chat: groups, supergroups and
-// channels (negative ids, and our channel) share Telegram's per-minute
-// budget, private chats the per-second one.
-func (s *Sender) chatLimiter(id int64) *rate.Limiter {
-	l, ok := s.chats[id]
-	if !ok {
-		r := rate.Limit(s.o.Limits.ChatPerSecond)
-		if id <= 0 {
-			r = rate.Limit(s.o.Limits.GroupPerMinute / 60)
-		}
-		l = rate.NewLimiter(r, 1)
-		s.chats[id] = l
-	}
-	return l
-}
-
-// forgetIdleChats drops the limiters that no longer hold anyone back, and
-// stale cached incidents, so that a fan-out to half a million chats does not
-// keep half a million limiters alive.
+// forgetIdleChats drops the slots kept for chats that never came back for
+// them (acknowledged meanwhile, or dropped), and stale cached incidents.
 func (s *Sender) forgetIdleChats() {
-	for id, l := range s.chats {
-		if l.Tokens() >= 1 {
-			delete(s.chats, id)
+	stale := time.Now().Add(-idlePoll)
+	for id, at := range s.reserved {
+		if at.Before(stale) {
+			delete(s.reserved, id)
 		}
 	}
 	clear(s.incs)

@@ -30,6 +30,10 @@ type Limits struct {
 	ChatPerSecond float64 `yaml:"chat_per_second"`
 	// GroupPerMinute bounds messages per minute into one group or channel.
 	GroupPerMinute float64 `yaml:"group_per_minute"`
+	// AlertShare is the least share of GlobalPerSecond that alerts get
+	// while they have work; replies to commands get the rest, and whatever
+	// alerts leave unused. Strictly between 0 and 1.
+	AlertShare float64 `yaml:"alert_share"`
 	// PaidBroadcast sends allow_paid_broadcast, which lets GlobalPerSecond
 	// go up to 1000 at a price in Stars.
 	PaidBroadcast bool `yaml:"paid_broadcast"`

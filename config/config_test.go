@@ -118,7 +118,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 	custom := mustParse(t, `
 schedule: "0 * * * *"
 thresholds: {down_after: 3, up_after: 4, recheck: 1m30s, round_timeout: 50s}
-limits: {global_per_second: 500, chat_per_second: 0.5, group_per_minute: 10, paid_broadcast: true}
+limits: {global_per_second: 500, chat_per_second: 0.5, group_per_minute: 10, alert_share: 0.8, paid_broadcast: true}
 control:
   - {name: own_dns, kind: dns, role: system_dns, target: example.com}
   - {name: transit, kind: tcp, role: route, targets: ['192.0.2.1:443', 'www.example.net:443']}

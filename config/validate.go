@@ -147,6 +147,9 @@ func (r *report) limits(l Limits) {
 			r.add(v.key, "must be a positive number, got %v", v.v)
 		}
 	}
+	if !(l.AlertShare > 0 && l.AlertShare < 1) {
+		r.add("limits.alert_share", "must be more than 0 and less than 1 (0 would starve alerts, 1 replies), got %v", l.AlertShare)
+	}
 	switch {
 	case math.IsInf(l.GlobalPerSecond, 0):
 		// Reported above.

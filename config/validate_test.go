@@ -65,6 +65,10 @@ func TestValidationRules(t *testing.T) {
 		{"global infinite", "limits:\n  global_per_second: .inf\n  paid_broadcast: true\n", &want{2, "limits.global_per_second", "positive number"}},
 		{"global above 30", "limits:\n  global_per_second: 31\n", &want{2, "limits.global_per_second", "paid_broadcast: true allows up to 1000"}},
 		{"global 1000 with paid broadcast", "limits:\n  global_per_second: 1000\n  paid_broadcast: true\n", nil},
+		{"alert share zero", "limits:\n  alert_share: 0\n", &want{2, "limits.alert_share", "more than 0 and less than 1"}},
+		{"alert share one", "limits:\n  alert_share: 1\n", &want{2, "limits.alert_share", "more than 0 and less than 1"}},
+		{"alert share not a number", "limits:\n  alert_share: .nan\n", &want{2, "limits.alert_share", "more than 0 and less than 1"}},
+		{"alert share most of it", "limits:\n  alert_share: 0.9\n", nil},
 		{"global above 1000 with paid broadcast", "limits:\n  paid_broadcast: true\n  global_per_second: 1001\n", &want{3, "limits.global_per_second", "with paid broadcast"}},
 
 		// services

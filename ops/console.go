@@ -58,6 +58,8 @@ type Console struct {
 	polls          *prometheus.CounterVec
 	sent           *prometheus.CounterVec
 	throttled      *prometheus.CounterVec
+	shed           *prometheus.CounterVec
+	paused         prometheus.Counter
 	updates        *prometheus.CounterVec
 	handlerSeconds *prometheus.HistogramVec
 	warnings       *prometheus.CounterVec
@@ -101,6 +103,14 @@ func NewConsole(o Options) *Console {
 			Name: "outagebot_telegram_throttled_total",
 			Help: "Bot API answers 429 Too Many Requests, by method.",
 		}, []string{"method"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outagebot_replies_shed_total",
+			Help: "Replies to commands dropped unsent, by reason: queue_full (newer replies pushed them out), deadline (not sent within the reply wait), chat_busy (their chat could not take another message in time).",
+		}, []string{"reason"}),
+		paused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outagebot_sending_paused_total",
+			Help: "Times all sending paused because Telegram throttled several chats within a second; a 429 in one chat holds only that chat.",
+		}),
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "outagebot_updates_handled_total",
 			Help: "Telegram updates that reached a handler, by kind.",
@@ -123,7 +133,7 @@ func NewConsole(o Options) *Console {
 	}
 	c.ping.db = o.DB
 	c.reg.MustRegister(c.probes, c.probeSeconds, c.transitions, c.rounds, c.polls, c.sent,
-		c.throttled, c.updates, c.handlerSeconds, c.warnings, newStateCollector(o.DB), c.newOfflineGauge())
+		c.throttled, c.shed, c.paused, c.updates, c.handlerSeconds, c.warnings, newStateCollector(o.DB), c.newOfflineGauge())
 	return c
 }
 

@@ -59,6 +59,14 @@ func (c *Console) Sent(outcome string) {
 	c.beat(Sender)
 }
 
+// ReplyShed counts a reply to a command dropped unsent; it is a
+// bot.BudgetOptions.OnShed.
+func (c *Console) ReplyShed(reason string) { c.shed.WithLabelValues(reason).Inc() }
+
+// SendingPaused counts a pause of all sending; it is a
+// bot.BudgetOptions.OnPause.
+func (c *Console) SendingPaused() { c.paused.Inc() }
+
 // Dispatched is the sender's heartbeat while it has nothing to send; it is
 // a bot.SenderOptions.OnDispatch.
 func (c *Console) Dispatched() { c.beat(Sender) }

@@ -216,6 +216,27 @@ outagebot_telegram_throttled_total{method="sendMessage"} 1
 	}
 }
 
+func TestSendingPolicyMetrics(t *testing.T) {
+	c, reg := newTestConsole(openDB(t), nil)
+	for _, reason := range []string{bot.ShedQueueFull, bot.ShedQueueFull, bot.ShedDeadline, bot.ShedChatBusy} {
+		c.ReplyShed(reason)
+	}
+	c.SendingPaused()
+	want := `
+# HELP outagebot_replies_shed_total Replies to commands dropped unsent, by reason: queue_full (newer replies pushed them out), deadline (not sent within the reply wait), chat_busy (their chat could not take another message in time).
+# TYPE outagebot_replies_shed_total counter
+outagebot_replies_shed_total{reason="chat_busy"} 1
+outagebot_replies_shed_total{reason="deadline"} 1
+outagebot_replies_shed_total{reason="queue_full"} 2
+# HELP outagebot_sending_paused_total Times all sending paused because Telegram throttled several chats within a second; a 429 in one chat holds only that chat.
+# TYPE outagebot_sending_paused_total counter
+outagebot_sending_paused_total 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "outagebot_replies_shed_total", "outagebot_sending_paused_total"); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestPollerMetrics(t *testing.T) {
 	srv := bottest.NewServer(testToken)
 	defer srv.Close()

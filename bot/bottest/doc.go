@@ -15,7 +15,8 @@
 // the bot's side through Calls, Messages and PinnedMessage, and block on
 // progress with Wait and WaitMessages instead of sleeping. Fail, FailAlways
 // and BlockChat inject the errors a broadcaster meets; SetLimits enforces
-// Telegram's sending limits for benchmarks.
+// Telegram's sending limits, and Throttled counts the 429s by the limit
+// that refused the call.
 // setWebhook checks its URL and secret as Telegram does, and getUpdates
 // answers 409 Conflict while a webhook is set, until deleteWebhook.
 // sendPhoto takes a photo uploaded as multipart/form-data, checks it as

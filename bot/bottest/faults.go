@@ -107,7 +107,20 @@ type Limits struct {
 	Global            float64 // messages per second across all chats
 	PerChat           float64 // messages per second into one private chat
 	PerGroupPerMinute float64 // messages per minute into one group, supergroup or channel (chat id < 0)
-	RetryAfter        int     // seconds reported in the 429; 0 means 1
+	// GroupBurst is how many messages a group's bucket holds, when
+	// positive: a stricter Telegram than a minute's worth, which a flood
+	// of replies into one group empties within seconds instead of a
+	// quarter of a minute.
+	GroupBurst int
+	RetryAfter int // seconds reported in the 429; 0 means 1
+}
+
+// Throttles counts the 429 answers of the server by what refused the call.
+type Throttles struct {
+	Global int // the bot-wide limit
+	Chat   int // a private chat's limit
+	Group  int // a group's, supergroup's or channel's limit
+	Fault  int // injected with Fail or FailAlways
 }
 
 // SetLimits starts enforcing l with full buckets; sends over a limit get a
@@ -126,6 +139,17 @@ func (s *Server) TooManyRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tooMany
+}
+
+// Throttled returns the 429 answers so far by what refused the call: tests
+// that enforce several limits tell a bot that ignores one from a bot that
+// ignores another.
+func (s *Server) Throttled() Throttles {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.throttled
+	t.Fault = s.tooMany - t.Global - t.Chat - t.Group
+	return t
 }
 
 // bucket is a token bucket; the zero value is full.
@@ -150,14 +174,18 @@ func (s *Server) admit(chatID int64) error {
 	type use struct {
 		b                   *bucket
 		perSecond, capacity float64
+		refused             *int // the count of 429s this bucket gives
 	}
 	var uses []use
 	if l := s.limits.Global; l > 0 {
-		uses = append(uses, use{&s.global, l, max(l, 1)})
+		uses = append(uses, use{&s.global, l, max(l, 1), &s.throttled.Global})
 	}
-	perSecond, capacity := s.limits.PerChat, max(s.limits.PerChat, 1)
+	perSecond, capacity, refused := s.limits.PerChat, max(s.limits.PerChat, 1), &s.throttled.Chat
 	if chatID < 0 {
-		perSecond, capacity = s.limits.PerGroupPerMinute/60, max(s.limits.PerGroupPerMinute, 1)
+		perSecond, capacity, refused = s.limits.PerGroupPerMinute/60, max(s.limits.PerGroupPerMinute, 1), &s.throttled.Group
+		if s.limits.GroupBurst > 0 {
+			capacity = float64(s.limits.GroupBurst)
+		}
 	}
 	if perSecond > 0 {
 		b := s.buckets[chatID]
@@ -165,7 +193,7 @@ func (s *Server) admit(chatID int64) error {
 			b = &bucket{}
 			s.buckets[chatID] = b
 		}
-		uses = append(uses, use{b, perSecond, capacity})
+		uses = append(uses, use{b, perSecond, capacity, refused})
 	}
 	now := s.now()
 	for _, u := range uses {
@@ -175,6 +203,7 @@ func (s *Server) admit(chatID int64) error {
 			if retryAfter <= 0 {
 				retryAfter = 1
 			}
+			*u.refused++
 			return tooManyRequests(retryAfter)
 		}
 	}

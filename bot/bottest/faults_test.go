@@ -217,6 +217,12 @@ func TestLimits(t *testing.T) {
 			1, 2, 4,
 		},
 		{
+			"a group's burst",
+			Limits{PerGroupPerMinute: 20, GroupBurst: 1},
+			[]send{{0, -5, 200}, {0, -5, 429}, {2999 * time.Millisecond, -5, 429}, {time.Millisecond, -5, 200}},
+			1, 2, 2,
+		},
+		{
 			"groups are not private chats",
 			Limits{PerChat: 1},
 			[]send{{0, -5, 200}, {0, -5, 200}, {0, -5, 200}},
@@ -273,6 +279,26 @@ func TestLimitsCountEditsAndReset(t *testing.T) {
 	call(t, s, "getMe", "null")
 	if n := s.TooManyRequests(); n != 2 {
 		t.Errorf("TooManyRequests() = %d, want 2 (one from the limit, one injected)", n)
+	}
+}
+
+func TestThrottledTellsTheLimits(t *testing.T) {
+	s := newServer(t)
+	withClock(s)
+	s.SetLimits(Limits{Global: 3, PerChat: 1, PerGroupPerMinute: 20, GroupBurst: 1})
+	for _, chat := range []int64{1, 1, -5, -5, 2, 3} {
+		call(t, s, "sendMessage", fmt.Sprintf(`{"chat_id":%d,"text":"x"}`, chat))
+	}
+	s.Fail("sendMessage", Fault{Code: 429, RetryAfter: 3})
+	call(t, s, "sendMessage", `{"chat_id":4,"text":"x"}`)
+	// 1 and -5 pass; the second 1 hits the chat's limit, the second -5 the
+	// group's; 2 takes the last global token, and 3 finds none.
+	want := Throttles{Global: 1, Chat: 1, Group: 1, Fault: 1}
+	if diff := cmp.Diff(want, s.Throttled()); diff != "" {
+		t.Errorf("Throttled() (-want +got):\n%s", diff)
+	}
+	if n := s.TooManyRequests(); n != 4 {
+		t.Errorf("TooManyRequests() = %d, want 4", n)
 	}
 }
 

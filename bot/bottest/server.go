@@ -61,6 +61,8 @@ type Server struct {
 	global  bucket
 	buckets map[int64]*bucket
 	tooMany int
+	// throttled counts the 429s of limits; tooMany counts every 429.
+	throttled Throttles
 }
 
 // NewServer starts a fake Bot API server on 127.0.0.1 that accepts token.
