@@ -69,9 +69,15 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("load the texts: %w", err)
 	}
+	sched, err := cron.ParseStandard(cfg.Schedule)
+	if err != nil {
+		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
+	}
+	next := sched.Next(time.Now())
+	interval := sched.Next(next).Sub(next)
 	b, err := commandSide{
 		apiURL: s.apiURL, replies: replies, updates: updates, me: me,
-		db: db, cfg: cfg, catalog: cat, texts: texts, console: console,
+		db: db, cfg: cfg, catalog: cat, texts: texts, console: console, interval: interval,
 		log: log.With("part", "handlers"),
 	}.build()
 	if err != nil {
@@ -109,12 +115,6 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		onRound = func() { console.RoundDone(); board.Kick() }
 	}
 
-	sched, err := cron.ParseStandard(cfg.Schedule)
-	if err != nil {
-		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
-	}
-	next := sched.Next(time.Now())
-	interval := sched.Next(next).Sub(next)
 	ev := &evidence{
 		mon: checks.NewMonitor(cfg.Services, cfg.Control, checks.MonitorOptions{
 			Probers: checks.NewProbers(checks.ProberOptions{UserAgent: userAgent}),
@@ -236,7 +236,10 @@ type commandSide struct {
 	catalog *checks.Catalog
 	texts   *locale.Locales
 	console *ops.Console
-	log     *slog.Logger
+	// interval is the schedule's: how long Telegram may keep answers to
+	// inline queries.
+	interval time.Duration
+	log      *slog.Logger
 }
 
 func (cs commandSide) build() (*tele.Bot, error) {
@@ -263,7 +266,7 @@ func (cs commandSide) build() (*tele.Bot, error) {
 	handlers.Register(b, handlers.Config{
 		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db,
 		ReportRule: cs.cfg.Reports, Catalog: cs.catalog, Text: cs.texts,
-		Log: cs.log, Now: time.Now, Flood: handlers.DefaultFloodLimit(),
+		Log: cs.log, Now: time.Now, Flood: handlers.DefaultFloodLimit(), Interval: cs.interval,
 	})
 	return b, nil
 }
