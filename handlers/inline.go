@@ -88,7 +88,7 @@ func (h *handler) inline(c tele.Context) error {
 		QueryID: q.ID, Results: set.results(h.inlineMatches(q.Text, set.allWords)), CacheTime: h.inlineCacheTime(r),
 	})
 	if err != nil {
-		return fmt.Errorf("answer the inline query %q: %w", q.Text, err)
+		return fmt.Errorf("answer an inline query: %w", err)
 	}
 	return nil
 }
