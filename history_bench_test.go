@@ -199,23 +199,31 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// chartCounter is a log handler that counts the charts the handlers log
-// having drawn, whatever the level the handler it wraps lets through.
-type chartCounter struct {
+// workCounter is a log handler that counts what the handlers log, at
+// debug, having made: charts drawn and inline result sets rendered,
+// whatever the level the handler it wraps lets through.
+type workCounter struct {
 	slog.Handler
-	drawn *atomic.Int64
+	charts, inline *atomic.Int64
 }
 
-// chartDrawn is what the handlers log, at debug, for every chart drawn.
-const chartDrawn = "drew a history chart"
+// What the handlers log, at debug, for every chart drawn and every set of
+// inline results rendered.
+const (
+	chartDrawn     = "drew a history chart"
+	inlineRendered = "rendered the inline results"
+)
 
-func (c chartCounter) Enabled(ctx context.Context, l slog.Level) bool {
+func (c workCounter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l == slog.LevelDebug || c.Handler.Enabled(ctx, l)
 }
 
-func (c chartCounter) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == chartDrawn {
-		c.drawn.Add(1)
+func (c workCounter) Handle(ctx context.Context, r slog.Record) error {
+	switch r.Message {
+	case chartDrawn:
+		c.charts.Add(1)
+	case inlineRendered:
+		c.inline.Add(1)
 	}
 	if !c.Handler.Enabled(ctx, r.Level) {
 		return nil
@@ -223,10 +231,10 @@ func (c chartCounter) Handle(ctx context.Context, r slog.Record) error {
 	return c.Handler.Handle(ctx, r)
 }
 
-func (c chartCounter) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return chartCounter{c.Handler.WithAttrs(attrs), c.drawn}
+func (c workCounter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return workCounter{c.Handler.WithAttrs(attrs), c.charts, c.inline}
 }
 
-func (c chartCounter) WithGroup(name string) slog.Handler {
-	return chartCounter{c.Handler.WithGroup(name), c.drawn}
+func (c workCounter) WithGroup(name string) slog.Handler {
+	return workCounter{c.Handler.WithGroup(name), c.charts, c.inline}
 }

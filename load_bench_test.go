@@ -247,12 +247,13 @@ type loadBot struct {
 	db      *store.DB
 	texts   *locale.Locales
 	catalog *checks.Catalog
-	logs    *syncBuffer // warnings and errors only: a clean burst logs nothing
-	charts  *atomic.Int64
+	logs    *syncBuffer   // warnings and errors only: a clean burst logs nothing
+	charts  *atomic.Int64 // /history charts drawn
+	inline  *atomic.Int64 // inline result sets rendered
 	stop    func()
 }
 
-func startLoadBot(b *testing.B, perSecond float64) *loadBot {
+func startLoadBot(b testing.TB, perSecond float64) *loadBot {
 	b.Helper()
 	cfg := config.Default()
 	cat := checks.NewCatalog(cfg.Services)
@@ -260,10 +261,11 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 	if err != nil {
 		b.Fatal(err)
 	}
-	logs, charts := &syncBuffer{}, new(atomic.Int64)
-	log := slog.New(chartCounter{
+	logs, charts, inline := &syncBuffer{}, new(atomic.Int64), new(atomic.Int64)
+	log := slog.New(workCounter{
 		Handler: slog.NewTextHandler(bot.RedactWriter(logs, loadToken), &slog.HandlerOptions{Level: slog.LevelWarn}),
-		drawn:   charts,
+		charts:  charts,
+		inline:  inline,
 	})
 
 	tg := bottest.NewServer(loadToken)
@@ -313,7 +315,7 @@ func startLoadBot(b *testing.B, perSecond float64) *loadBot {
 		tb.Start()
 	}()
 	running = true
-	return &loadBot{tg: tg, db: db, texts: texts, catalog: cat, logs: logs, charts: charts, stop: func() {
+	return &loadBot{tg: tg, db: db, texts: texts, catalog: cat, logs: logs, charts: charts, inline: inline, stop: func() {
 		tb.Stop()
 		<-stopped
 		replies.CloseIdleConnections()

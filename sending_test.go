@@ -83,7 +83,7 @@ func startSendingWorld(t *testing.T, limits bottest.Limits, chats []int64) *send
 	tb, err := commandSide{
 		apiURL:  w.tg.URL,
 		replies: out.replies,
-		updates: &bot.Poller{Client: client, Offsets: w.db, Log: log, OnPoll: w.console.Polled},
+		updates: &bot.Poller{Client: client, Inbox: w.db, Log: log, OnPoll: w.console.Polled},
 		me:      tele.User{ID: 1000, IsBot: true, FirstName: "Outage Bot", Username: "outage_test_bot"},
 		db:      w.db, cfg: cfg, catalog: cat, texts: texts, console: w.console, log: log,
 	}.build()

@@ -69,6 +69,12 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("load the texts: %w", err)
 	}
+	sched, err := cron.ParseStandard(cfg.Schedule)
+	if err != nil {
+		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
+	}
+	next := sched.Next(time.Now())
+	interval := sched.Next(next).Sub(next)
 	// Alerts and replies to commands (through telebot) share one sending
 	// budget: Telegram's limits, and a share of the global rate for each.
 	out := sendingSide{
@@ -78,7 +84,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	sender := out.sender
 	b, err := commandSide{
 		apiURL: s.apiURL, replies: out.replies, updates: updates, me: me,
-		db: db, cfg: cfg, catalog: cat, texts: texts, console: console,
+		db: db, cfg: cfg, catalog: cat, texts: texts, console: console, interval: interval,
 		log: log.With("part", "handlers"),
 	}.build()
 	if err != nil {
@@ -99,12 +105,6 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 		onRound = func() { console.RoundDone(); board.Kick() }
 	}
 
-	sched, err := cron.ParseStandard(cfg.Schedule)
-	if err != nil {
-		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
-	}
-	next := sched.Next(time.Now())
-	interval := sched.Next(next).Sub(next)
 	ev := &evidence{
 		mon: checks.NewMonitor(cfg.Services, cfg.Control, checks.MonitorOptions{
 			Probers: checks.NewProbers(checks.ProberOptions{UserAgent: userAgent}),
@@ -232,7 +232,10 @@ type commandSide struct {
 	catalog *checks.Catalog
 	texts   *locale.Locales
 	console *ops.Console
-	log     *slog.Logger
+	// interval is the schedule's: how long Telegram may keep answers to
+	// inline queries.
+	interval time.Duration
+	log      *slog.Logger
 }
 
 func (cs commandSide) build() (*tele.Bot, error) {
@@ -262,7 +265,7 @@ func (cs commandSide) build() (*tele.Bot, error) {
 	cfg := handlers.Config{
 		Subs: db, Chats: db, States: db, Reports: db, Prefs: db, History: db,
 		ReportRule: cs.cfg.Reports, Catalog: cs.catalog, Text: cs.texts,
-		Log: cs.log, Now: time.Now, Flood: handlers.DefaultFloodLimit(),
+		Log: cs.log, Now: time.Now, Flood: handlers.DefaultFloodLimit(), Interval: cs.interval,
 	}
 	// Before the handlers, which bind middleware when registered; Recover
 	// first, so that a panic anywhere after it costs an apology, not the

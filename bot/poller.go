@@ -38,8 +38,9 @@ type Inbox interface {
 const maxRedeliveries = 2
 
 // AllowedUpdates are the update kinds the bot asks for. Telegram remembers
-// the last list, so it is always sent explicitly.
-var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+// the last list, so it is always sent explicitly. Inline queries arrive
+// only once inline mode is enabled with BotFather's /setinline.
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member", "inline_query"}
 
 // Poller is a tele.Poller that long-polls getUpdates with an explicit
 // timeout, backs off exponentially (with jitter) on errors instead of

@@ -71,6 +71,10 @@ type Config struct {
 	// ChartRenders is at most how many /history charts are drawn at once;
 	// zero means DefaultChartRenders.
 	ChartRenders int
+	// Interval is how often the schedule runs a probe round: Telegram
+	// keeps answers to inline queries until the next round is due, and at
+	// most this long. Zero means 30 s, the default schedule's.
+	Interval time.Duration
 }
 
 // DefaultChartRenders is two charts drawn at once. Drawing is CPU work of
@@ -92,10 +96,14 @@ type handler struct {
 	// signals says what people's reports say, a reply to /report included.
 	signals *checks.Reports
 
-	statusTexts *perRound[string] // /status by language and services
-	charts      *perRound[chart]  // /history by service, window, zone and language
-	renders     chan struct{}     // a slot per chart being drawn
-	repeats     *repeats          // answers lately sent into groups
+	statusTexts *perRound[string]     // /status by language and services
+	charts      *perRound[chart]      // /history by service, window, zone and language
+	inlineSets  *perRound[*inlineSet] // inline results by language
+	// serviceWords are what inline queries match, per service in
+	// catalog order (see serviceWords).
+	serviceWords [][]string
+	renders      chan struct{} // a slot per chart being drawn
+	repeats      *repeats      // answers lately sent into groups
 }
 
 // audience is who is offered a command in the command menu.
@@ -191,13 +199,18 @@ func Register(b *tele.Bot, c Config) {
 	if c.ChartRenders <= 0 {
 		c.ChartRenders = DefaultChartRenders
 	}
+	if c.Interval <= 0 {
+		c.Interval = defaultInterval
+	}
 	h := &handler{
 		Config: c, token: b.Token, flood: newFloodGate(c.Flood), quota: newGroupQuota(c.ReportRule),
-		signals:     &checks.Reports{Source: c.Reports, Rule: c.ReportRule},
-		statusTexts: newPerRound[string](maxStatusTexts),
-		charts:      newPerRound[chart](maxCharts),
-		renders:     make(chan struct{}, c.ChartRenders),
-		repeats:     newRepeats(repeatWindow),
+		signals:      &checks.Reports{Source: c.Reports, Rule: c.ReportRule},
+		statusTexts:  newPerRound[string](maxStatusTexts),
+		charts:       newPerRound[chart](maxCharts),
+		inlineSets:   newPerRound[*inlineSet](maxInlineSets),
+		serviceWords: serviceWords(c.Catalog),
+		renders:      make(chan struct{}, c.ChartRenders),
+		repeats:      newRepeats(repeatWindow),
 	}
 	for _, cmd := range commands() {
 		b.Handle("/"+cmd.name, h.wrap(cmd.name, cmd.run))
@@ -209,6 +222,7 @@ func Register(b *tele.Bot, c Config) {
 	b.Handle(tele.OnCallback, h.wrap("callback", (*handler).staleButton))
 	b.Handle(tele.OnMyChatMember, h.wrap("my_chat_member", (*handler).membership))
 	b.Handle(tele.OnMigration, h.wrap("migration", (*handler).migrate))
+	b.Handle(tele.OnQuery, h.wrap("inline_query", (*handler).inline))
 }
 
 // wrap runs a handler on the updates that admit lets through, and logs what
@@ -308,8 +322,11 @@ func args(text string) []string {
 	if i < 0 {
 		return nil
 	}
-	return strings.FieldsFunc(text[i:], func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	return strings.FieldsFunc(text[i:], separator)
 }
+
+// separator reports whether r separates the names people type.
+func separator(r rune) bool { return r == ',' || unicode.IsSpace(r) }
 
 // resolve turns names into service ids, in the order given and without
 // repeats; "all" means every service. Names that match nothing come back as

@@ -106,7 +106,9 @@ func (g *floodGate) sweep(now time.Time) {
 // those of a person who floods the bot are dropped, with one notice per
 // flood. Other updates (the bot's own membership, migrations) always pass:
 // nobody can flood them, and dropping one would leave the record of the chat
-// wrong.
+// wrong. So do inline queries: Telegram sends one for nearly every letter
+// typed, a dropped one leaves the person without results, and each costs
+// an answer made once per round and no message.
 func (h *handler) admit(c tele.Context) bool {
 	u := c.Update()
 	var from *tele.User

@@ -247,6 +247,7 @@ func renderAll(p *Printer) []rendering {
 		}), true},
 	}
 	out = append(out, renderHistory(p)...)
+	out = append(out, renderInline(p, statuses, now)...)
 	for _, c := range []string{ChoiceAll, ChoiceOnlyDown, ChoiceRecoveriesOn, ChoiceRecoveriesOff, ChoiceQuietOff} {
 		out = append(out, rendering{"SettingsButton " + c, p.SettingsButton(c, false), false})
 	}

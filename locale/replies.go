@@ -229,9 +229,7 @@ func (p *Printer) Status(ids, unknown []string, statuses map[string]checks.Statu
 		}
 		lines = append(lines, p.headline(id, st.State))
 		if !st.Since.IsZero() {
-			lines = append(lines, p.fill(p.t.StatusSince,
-				markup("since", p.clock(st.Since, now)),
-				markup("duration", p.duration(now.Sub(st.Since)))))
+			lines = append(lines, p.statusSince(st.Since, now))
 		}
 		if !st.LastCheck.IsZero() {
 			lines = append(lines, p.fill(p.t.StatusChecked, markup("time", p.clock(st.LastCheck, now))))
@@ -251,6 +249,12 @@ func (p *Printer) Status(ids, unknown []string, statuses map[string]checks.Statu
 		lines = append(lines, "")
 	}
 	return p.fit(append(lines, p.unknown(unknown)...))
+}
+
+// statusSince is "since 16:02 UTC (14 min)": since when a service is in its
+// state, and how long that is at now.
+func (p *Printer) statusSince(since, now time.Time) string {
+	return p.fill(p.t.StatusSince, markup("since", p.clock(since, now)), markup("duration", p.duration(now.Sub(since))))
 }
 
 // LangChoose introduces the keyboard of languages a chat can read in.

@@ -154,6 +154,13 @@ type texts struct {
 	HistoryUsage       string // {example}: a service id; {windows}: the windows
 	HistoryBadWindow   string // {window}: as typed
 	DecimalSep         string // between a number's whole and its fraction
+
+	// Inline mode: the results offered when someone types the bot's name
+	// in any chat. A result's title and description are plain.
+	InlineAll         string // plain: title of the result that posts every service's status
+	InlineNoMatch     string // plain: title of the result offered when no service matches
+	InlineNoMatchHint string // {services}: its description, rendered and shown plain
+	InlineAlerts      string // plain: the button under a posted status that leads to alerts
 }
 
 // plural is a text that depends on a count, with the forms its language

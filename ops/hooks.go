@@ -96,6 +96,8 @@ func updateKind(u tele.Update) string {
 		return "my_chat_member"
 	case u.ChannelPost != nil:
 		return "channel_post"
+	case u.Query != nil:
+		return "inline_query"
 	}
 	return "other"
 }

@@ -288,11 +288,13 @@ func TestMiddleware(t *testing.T) {
 	work := func(tele.Context) error { clk.Add(250 * time.Millisecond); return nil }
 	b.Handle("/status", work)
 	b.Handle(tele.OnCallback, work)
+	b.Handle(tele.OnQuery, work)
 	chat := &tele.Chat{ID: 42, Type: tele.ChatPrivate}
 	for range 2 {
 		b.ProcessUpdate(tele.Update{ID: 1, Message: &tele.Message{Chat: chat, Text: "/status"}})
 	}
 	b.ProcessUpdate(tele.Update{ID: 2, Callback: &tele.Callback{ID: "1", Data: "x", Message: &tele.Message{Chat: chat}}})
+	b.ProcessUpdate(tele.Update{ID: 4, Query: &tele.Query{ID: "1", Sender: &tele.User{ID: 42}, Text: "wa"}})
 	// An update no handler takes is not counted.
 	b.ProcessUpdate(tele.Update{ID: 3, Message: &tele.Message{Chat: chat, Text: "/unknown"}})
 
@@ -300,6 +302,7 @@ func TestMiddleware(t *testing.T) {
 # HELP outagebot_updates_handled_total Telegram updates that reached a handler, by kind.
 # TYPE outagebot_updates_handled_total counter
 outagebot_updates_handled_total{kind="callback_query"} 1
+outagebot_updates_handled_total{kind="inline_query"} 1
 outagebot_updates_handled_total{kind="message"} 2
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "outagebot_updates_handled_total"); err != nil {

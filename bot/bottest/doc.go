@@ -10,10 +10,13 @@
 // methods, and query-string or form-encoded parameters.
 //
 // Tests drive the user's side by pushing updates (SendText, SendTopicText
-// in a forum topic, PressButton, PushMyChatMember, PushMigration or any raw
-// PushUpdate), which a real long poll on getUpdates delivers. They observe
-// the bot's side through Calls, Messages and PinnedMessage, and block on
-// progress with Wait and WaitMessages instead of sleeping. Fail, FailAlways
+// in a forum topic, PressButton, SendInlineQuery, PushMyChatMember,
+// PushMigration or any raw PushUpdate), which a real long poll on
+// getUpdates delivers. They observe the bot's side through Calls, Messages,
+// InlineAnswers and PinnedMessage, and block on progress with Wait,
+// WaitMessages and WaitInlineAnswers instead of sleeping.
+// answerInlineQuery checks an answer as Telegram does (a known query,
+// answered once; at most 50 articles with unique ids and valid messages). Fail, FailAlways
 // and BlockChat inject the errors a broadcaster meets; SetLimits enforces
 // Telegram's sending limits, and Throttled counts the 429s by the limit
 // that refused the call.

@@ -134,6 +134,22 @@ func (q request) flag(key string) bool {
 	return b
 }
 
+// boolean returns a boolean parameter sent as a boolean or as a string
+// ("true", "false", "1", ...); false when absent.
+func (q request) boolean(key string) (bool, error) {
+	switch v := q.params[key].(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return v, nil
+	case string:
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b, nil
+		}
+	}
+	return false, badRequest(fmt.Sprintf("invalid %s specified", key))
+}
+
 // object returns a parameter holding JSON (an object or an array), sent
 // either as JSON or as a string containing JSON, compacted; nil when absent.
 func (q request) object(key string) (json.RawMessage, error) {

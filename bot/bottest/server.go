@@ -48,11 +48,14 @@ type Server struct {
 	blocked      map[int64]bool
 	callbacks    map[string]bool // callback query ids not answered yet
 	lastCallback int
+	inline       map[string]inlineQuery // inline queries not answered yet, by id
+	lastInline   int
 	pinned       map[int64]int // chat → its pinned message
 
 	// What the bot sent.
-	messages []Message
-	sent     int // Messages that are not edits
+	messages      []Message
+	sent          int // Messages that are not edits
+	inlineAnswers []InlineAnswer
 
 	// Errors and limits.
 	faults  []queuedFault
@@ -81,6 +84,7 @@ func NewServer(token string) *Server {
 		migrated:  make(map[int64]int64),
 		blocked:   make(map[int64]bool),
 		callbacks: make(map[string]bool),
+		inline:    make(map[string]inlineQuery),
 		pinned:    make(map[int64]int),
 		buckets:   make(map[int64]*bucket),
 	}
@@ -180,6 +184,8 @@ func (s *Server) dispatch(ctx context.Context, method string, req request) (any,
 		return s.editMessageReplyMarkup(req)
 	case "answercallbackquery":
 		return s.answerCallbackQuery(req)
+	case "answerinlinequery":
+		return s.answerInlineQuery(req)
 	case "getchat":
 		return s.getChat(req)
 	case "getchatmember":
