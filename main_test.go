@@ -333,7 +333,9 @@ func TestCheck(t *testing.T) {
 		want     []string
 	}{
 		{"all operational", healthy.URL, healthy.URL, 0, []string{"whatsapp", "operational", "ok"}},
-		{"down", failing.URL, healthy.URL, 1, []string{"whatsapp", "down", "http_5xx"}},
+		// Two failing probes of one kind are degraded from one round:
+		// every HTTP probe failing is also what a broken proxy looks like.
+		{"failing", failing.URL, healthy.URL, 1, []string{"whatsapp", "degraded", "http_5xx", "unverified: HTTP 503", "2 probes did not answer as expected"}},
 		{"offline machine", failing.URL, "http://" + closed, 3, []string{"unknown", "offline"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

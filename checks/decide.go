@@ -34,6 +34,9 @@ type Decision struct {
 	Changed    bool // a transition was announced
 	// Warnings are new operator warnings about the service's probes.
 	Warnings []Warning
+	// Proven names the probes that proved themselves in this check: from
+	// now on they are evidence.
+	Proven []string
 }
 
 // assessment is what one check says about a service, with the probes'
@@ -87,7 +90,7 @@ func Decide(prev Status, o Observation, th Thresholds) Decision {
 		next.setState(Unknown, o.At)
 		return Decision{Status: next}
 	}
-	evidence := next.weigh(o, th)
+	evidence, proven := next.weigh(o, th)
 	a := next.assess(o, evidence, th)
 	next.Evidence, next.Official, next.Reports = a.evidence, a.official, o.Reports
 
@@ -101,21 +104,27 @@ func Decide(prev Status, o Observation, th Thresholds) Decision {
 	next.setState(next.displayed(a), o.At)
 	d.Status = next
 	d.Warnings = warnings(o.Service, next.Probes, o.Clock, th)
+	d.Proven = proven
 	return d
 }
 
 // weigh folds the results into the probes' tracks and returns those that
-// are evidence: of proven probes, and informative.
-func (s *Status) weigh(o Observation, th Thresholds) []Result {
+// are evidence (of proven probes, and informative), and the names of the
+// probes that proved themselves with this check.
+func (s *Status) weigh(o Observation, th Thresholds) (evidence []Result, proven []string) {
 	if s.Probes == nil {
 		s.Probes = make(map[string]*ProbeTrack, len(o.Results))
 	}
 	seen := make(map[string]bool, len(o.Results))
-	var evidence []Result
 	for _, r := range o.Results {
 		seen[r.Probe] = true
-		if trackOf(s.Probes, r, o.Clock).observe(r, o.Clock, th, s.Announced == Operational, o.PublicDNSDown) {
+		t := trackOf(s.Probes, r, o.Clock)
+		was := t.Proven
+		if t.observe(r, o.Clock, th, s.Announced == Operational, o.PublicDNSDown) {
 			evidence = append(evidence, r)
+		}
+		if t.Proven && !was {
+			proven = append(proven, r.Probe)
 		}
 	}
 	for name := range s.Probes {
@@ -123,7 +132,7 @@ func (s *Status) weigh(o Observation, th Thresholds) []Result {
 			delete(s.Probes, name) // no longer in the catalog
 		}
 	}
-	return evidence
+	return evidence, proven
 }
 
 // assess fuses the evidence of one check.

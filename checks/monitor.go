@@ -204,7 +204,9 @@ func (m *Monitor) Control(ctx context.Context) []Result {
 // stamp marks a result with what the detector needs to know of its spec.
 func (m *Monitor) stamp(r *Result, service string, spec ProbeSpec) {
 	r.Spec = m.prints[[2]string{service, spec.Name}]
-	r.Role = spec.Role
+	if service == "" {
+		r.Role = spec.ControlRole()
+	}
 	r.ViaPublicDNS = spec.Kind == kindDNS && !spec.Authoritative && (spec.Resolver != "" || len(spec.Resolvers) > 0)
 }
 

@@ -599,9 +599,42 @@ func TestWebHost(t *testing.T) {
 }
 
 // stamped leaves out of comparisons what the Monitor marks every result
-// and observation with for the detector: the specs' fingerprints, and the
-// round's control results in every observation.
+// and observation with for the detector: the specs' fingerprints, the
+// control probes' roles, and the round's control results in every
+// observation (TestStamp checks them).
 var stamped = cmp.Options{
-	cmpopts.IgnoreFields(Result{}, "Spec"),
+	cmpopts.IgnoreFields(Result{}, "Spec", "Role"),
 	cmpopts.IgnoreFields(Observation{}, "Control"),
+}
+
+func TestStamp(t *testing.T) {
+	web := ProbeSpec{Name: "web", Kind: kindHTTP, Target: "https://example.com/"}
+	public := ProbeSpec{Name: "dns", Kind: kindDNS, Target: "example.com", Resolvers: []string{"1.1.1.1:53"}}
+	ctrl := ProbeSpec{Name: "dns_system", Kind: kindDNS, Target: "example.com", Role: RoleSystemDNS}
+	m := NewMonitor([]Service{{ID: "whatsapp", Probes: []ProbeSpec{web, public}}}, []ProbeSpec{ctrl, web}, MonitorOptions{
+		Probers: map[string]Prober{
+			kindHTTP: func(_ context.Context, s ProbeSpec) Result { return Result{Probe: s.Name, Class: ClassOK} },
+			kindDNS:  func(_ context.Context, s ProbeSpec) Result { return Result{Probe: s.Name, Class: ClassOK} },
+		},
+	})
+	obs, control := m.Round(t.Context(), nil)
+	for _, tc := range []struct {
+		r         Result
+		spec      ProbeSpec
+		role      Role
+		viaPublic bool
+	}{
+		{obs[0].Results[0], web, "", false},
+		{obs[0].Results[1], public, "", true},
+		{control[0], ctrl, RoleSystemDNS, false},
+		{control[1], web, RoleWeb, false}, // a control probe without a role is a web one
+	} {
+		if tc.r.Spec != SpecFingerprint(tc.spec) || tc.r.Role != tc.role || tc.r.ViaPublicDNS != tc.viaPublic {
+			t.Errorf("%s: spec %q role %q via public DNS %v; want %q %q %v", tc.r.Probe, tc.r.Spec, tc.r.Role, tc.r.ViaPublicDNS,
+				SpecFingerprint(tc.spec), tc.role, tc.viaPublic)
+		}
+	}
+	if len(obs[0].Control) != 2 {
+		t.Errorf("the observation holds %d control results, want the round's 2", len(obs[0].Control))
+	}
 }

@@ -45,6 +45,7 @@ type vantageVerdict struct {
 	why           string
 	publicDNSDown bool
 	warnings      []Warning
+	proven        []string // control probes that proved themselves in this round
 }
 
 // judge folds a round's control results into the vantage and says whether
@@ -66,6 +67,7 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 		failures       []string
 	}
 	roles := make(map[Role]*tally)
+	var verdict vantageVerdict
 	seen := make(map[string]bool, len(control))
 	for _, r := range control {
 		seen[r.Probe] = true
@@ -77,6 +79,9 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 				t.OKRun = 0
 			}
 			t.Proven = t.OKRun >= th.ProveAfter
+			if t.Proven {
+				verdict.proven = append(verdict.proven, r.Probe)
+			}
 			continue
 		}
 		role := cmp.Or(r.Role, RoleWeb)
@@ -104,7 +109,6 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 	v.Failing = failing
 	down := func(role Role) bool { return failing[role] >= 2 }
 
-	var verdict vantageVerdict
 	verdict.publicDNSDown = down(RolePublicDNS)
 	var why []string
 	contradicted := make(map[Role]time.Duration)

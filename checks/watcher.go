@@ -200,6 +200,9 @@ func (w *Watcher) judge(obs []Observation, statuses map[string]Status) {
 	}
 	before := cloneVantage(w.vantage)
 	v := w.vantage.judge(obs[0].Control, proven, answered, w.clock, w.Thresholds)
+	if len(v.proven) > 0 {
+		w.Log.Info("control probes answer as expected from here: they now tell whether this machine is online", "probes", v.proven)
+	}
 	switch {
 	case v.offline && !w.vantage.Offline:
 		w.vantage.Offline, w.vantage.Since = true, obs[0].At
@@ -241,6 +244,9 @@ func (w *Watcher) decide(statuses map[string]Status, obs []Observation) ([]Statu
 		d := Decide(statuses[o.Service], o, w.Thresholds)
 		statuses[o.Service] = d.Status
 		warns = append(warns, d.Warnings...)
+		if len(d.Proven) > 0 {
+			w.Log.Info("probes answer as expected from here: they now count as evidence", "service", o.Service, "probes", d.Proven)
+		}
 		if d.Changed {
 			t := d.Transition
 			transitions = append(transitions, t)

@@ -234,8 +234,15 @@ func (p *Printer) Status(ids, unknown []string, statuses map[string]checks.Statu
 		if !st.LastCheck.IsZero() {
 			lines = append(lines, p.fill(p.t.StatusChecked, markup("time", p.clock(st.LastCheck, now))))
 		}
-		if st.State == checks.Unknown {
+		unverified := st.Unverified()
+		switch {
+		case len(unverified) > 0 && len(unverified) == len(st.Probes):
+			lines = append(lines, p.t.StatusLearning)
+		case st.State == checks.Unknown:
 			lines = append(lines, p.t.StatusUnknownHint)
+		}
+		if len(unverified) > 0 && len(unverified) < len(st.Probes) {
+			lines = append(lines, p.fill(p.t.StatusUnverified, data("probes", strings.Join(unverified, ", "))))
 		}
 		lines = append(lines, p.evidence(st.Evidence)...)
 		if st.Official != "" {

@@ -182,3 +182,29 @@ func TestStatusShowsEveryKindOfEvidence(t *testing.T) {
 		t.Errorf("Status =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestStatusShowsUnverifiedProbes(t *testing.T) {
+	proven, unproven := &checks.ProbeTrack{Proven: true}, &checks.ProbeTrack{}
+	for _, tc := range []struct {
+		name   string
+		probes map[string]*checks.ProbeTrack
+		state  checks.State
+		want   string
+	}{
+		{"some not counted yet", map[string]*checks.ProbeTrack{"web": proven, "chat_tcp": unproven, "chat_ws": unproven},
+			checks.Operational, "Not counted yet, never answered as expected from here: chat_tcp, chat_ws"},
+		{"none counted yet", map[string]*checks.ProbeTrack{"web": unproven, "chat_tcp": unproven},
+			checks.Unknown, "Just started watching it: its checks must work a few times before they count."},
+		{"offline", map[string]*checks.ProbeTrack{"web": proven},
+			checks.Unknown, "This monitor cannot reach the internet right now, so it cannot tell."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := map[string]checks.Status{"whatsapp": {Service: "whatsapp", State: tc.state, Probes: tc.probes,
+				Since: ago(time.Minute), LastCheck: ago(time.Minute)}}
+			got := testPrinter(t).Status([]string{"whatsapp"}, nil, st, testNow())
+			if !strings.HasSuffix(got, "\n"+tc.want) {
+				t.Errorf("Status =\n%s\nwant it to end with\n%s", got, tc.want)
+			}
+		})
+	}
+}

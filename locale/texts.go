@@ -89,6 +89,8 @@ type texts struct {
 	StatusSince       string // {since}, {duration}
 	StatusChecked     string // {time}
 	StatusUnknownHint string
+	StatusUnverified  string // {probes}: probes not counted yet
+	StatusLearning    string // a service none of whose probes is counted yet
 
 	States     map[string]string // state in words, by checks.State
 	NotChecked string            // in place of a state the monitor has not seen yet

@@ -86,15 +86,20 @@ func TestWatcherMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, reg := newTestConsole(db, nil)
+	// Both probes have proven themselves before: their failures count.
+	if err := db.Commit([]checks.Status{{Service: "whatsapp", State: checks.Operational, Announced: checks.Operational,
+		Probes: map[string]*checks.ProbeTrack{"web": {Proven: true}, "api": {Proven: true}}}}, nil, false); err != nil {
+		t.Fatal(err)
+	}
 	w := &checks.Watcher{
 		Observe: func(_ context.Context, _ []string) []checks.Observation {
 			return []checks.Observation{{Service: "whatsapp", ControlOK: true, At: time.Now(), Results: []checks.Result{
-				{Probe: "web", Class: checks.ClassHTTP5xx}, {Probe: "api", Class: checks.ClassTCPTimeout},
+				{Probe: "web", Kind: "http", Class: checks.ClassHTTP5xx}, {Probe: "api", Kind: "tcp", Class: checks.ClassTCPTimeout},
 			}}}
 		},
 		Store: db,
-		Thresholds: checks.Thresholds{DownAfter: 2, UpAfter: 2, Recheck: checks.Duration(time.Millisecond),
-			RoundTimeout: checks.Duration(10 * time.Second)},
+		Thresholds: checks.Thresholds{DownAfter: 2, SingleAfter: 4, UpAfter: 2, Noise: 0.02, FailureRate: 0.3, FalseRecovery: 0.001,
+			ProveAfter: 1, Recheck: checks.Duration(time.Millisecond), RoundTimeout: checks.Duration(10 * time.Second)},
 		Sleep:        func(context.Context, time.Duration) bool { return true },
 		Log:          slog.New(slog.DiscardHandler),
 		OnTransition: c.Transitioned,

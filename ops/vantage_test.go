@@ -102,7 +102,7 @@ func TestOffline(t *testing.T) {
 	}
 	// Six offline rounds, one warning; one back.
 	want := []string{
-		`level=WARN msg="this machine looks offline: every control probe failed, so the state of every service is unknown until they pass again"`,
+		`level=WARN msg="this machine looks offline: its own network fails, so the state of every service is unknown until it is back" failing=""`,
 		`level=WARN msg="back online: the control probes pass again" offline_for=3m0s`,
 	}
 	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(logs.String()), "\n")); diff != "" {
