@@ -99,7 +99,7 @@ func botFlags(fs *flag.FlagSet, s *settings) {
 	fs.StringVar(&s.apiURL, "api-url", s.apiURL, "Bot API base `URL` (env TELEGRAM_API_URL)")
 	fs.StringVar(&s.channel, "channel", s.channel, "announcement `channel`, @name or -100… id (env OUTAGEBOT_CHANNEL)")
 	fs.StringVar(&s.channelLang, "channel-lang", s.channelLang, "`language` of the channel's posts, e.g. en, it, pt-BR (env OUTAGEBOT_CHANNEL_LANG)")
-	fs.StringVar(&s.listen, "listen", s.listen, "`address` of /metrics, /healthz, /backup and the webhook, e.g. 127.0.0.1:9090 (env OUTAGEBOT_LISTEN; default: none)")
+	fs.StringVar(&s.listen, "listen", s.listen, "`address` of /metrics, /healthz, /backup, /feed.atom, /status.json and the webhook, e.g. 127.0.0.1:9090 (env OUTAGEBOT_LISTEN; default: none)")
 	fs.StringVar(&s.webhookURL, "webhook-url", s.webhookURL, "public https:// `URL` Telegram pushes updates to, instead of long polling (env OUTAGEBOT_WEBHOOK_URL)")
 }
 
@@ -156,7 +156,7 @@ func environment() []envVar {
 		{"OUTAGEBOT_CONFIG", "YAML configuration file (default: the embedded catalog)"},
 		{"OUTAGEBOT_SCHEDULE", "cron spec of the probe rounds (default: the YAML's, @every 30s)"},
 		{"OUTAGEBOT_LOG_LEVEL", "debug, info, warn or error (default " + defaultLogLevel + ")"},
-		{"OUTAGEBOT_LISTEN", "address of /metrics, /healthz, /backup and the webhook, e.g. 127.0.0.1:9090"},
+		{"OUTAGEBOT_LISTEN", "address of /metrics, /healthz, /backup, /feed.atom, /status.json and the webhook, e.g. 127.0.0.1:9090"},
 		{"OUTAGEBOT_WEBHOOK_URL", "public https:// URL for updates instead of long polling (needs OUTAGEBOT_LISTEN)"},
 		{"OUTAGEBOT_ADMIN_TOKEN", "bearer token of /backup, 16 characters or more (default: /backup is off)"},
 	}

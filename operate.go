@@ -26,6 +26,8 @@ const (
 	pathMetrics = "/metrics"
 	pathHealth  = "/healthz"
 	pathBackup  = "/backup"
+	pathFeed    = "/feed.atom"
+	pathStatus  = "/status.json"
 )
 
 // minAdminToken is the shortest OUTAGEBOT_ADMIN_TOKEN accepted: it guards a
@@ -60,7 +62,7 @@ func webhookPattern(raw string) (string, error) {
 	}
 	path := cmp.Or(u.Path, "/")
 	switch {
-	case path == pathMetrics || path == pathHealth || path == pathBackup:
+	case path == pathMetrics || path == pathHealth || path == pathBackup || path == pathFeed || path == pathStatus:
 		return "", fmt.Errorf("OUTAGEBOT_WEBHOOK_URL / -webhook-url: the path %s is the operator's; pick another", path)
 	case strings.ContainsAny(path, "{}"):
 		return "", fmt.Errorf("OUTAGEBOT_WEBHOOK_URL / -webhook-url: the path %s may not contain braces", path)
@@ -98,7 +100,8 @@ func buildInfoGauge(b buildInfo) prometheus.Gauge {
 // serveOps serves /metrics, /healthz, /backup and, in webhook mode (hook not
 // nil), the webhook on s.listen until stop is called; with no listen address
 // it does nothing. The bound address is logged, so that ":0" can be used.
-func serveOps(s settings, console *ops.Console, db *store.DB, hook *bot.Webhook, log *slog.Logger) (stop func(), err error) {
+// It also serves public's /feed.atom and /status.json, to anyone.
+func serveOps(s settings, console *ops.Console, public *ops.Public, db *store.DB, hook *bot.Webhook, log *slog.Logger) (stop func(), err error) {
 	if s.listen == "" {
 		return func() {}, nil
 	}
@@ -106,6 +109,8 @@ func serveOps(s settings, console *ops.Console, db *store.DB, hook *bot.Webhook,
 	mux.Handle(http.MethodGet+" "+pathMetrics, console.MetricsHandler())
 	mux.Handle(http.MethodGet+" "+pathHealth, console.HealthHandler())
 	mux.Handle(http.MethodGet+" "+pathBackup, ops.BackupHandler(db, s.adminToken, log))
+	mux.Handle(http.MethodGet+" "+pathFeed, public.FeedHandler())
+	mux.Handle(http.MethodGet+" "+pathStatus, public.StatusHandler())
 	if hook != nil {
 		pattern, err := webhookPattern(s.webhookURL)
 		if err != nil {

@@ -333,6 +333,8 @@ func TestWebhookPattern(t *testing.T) {
 		{"http://bot.example/hook", "", false},
 		{"https:///hook", "", false},
 		{"https://bot.example/healthz", "", false},
+		{"https://bot.example/feed.atom", "", false},
+		{"https://bot.example/status.json", "", false},
 		{"https://bot.example/hook/{id}", "", false},
 		{"://", "", false},
 	}

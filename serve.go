@@ -35,6 +35,13 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	}
 	defer db.Close()
 	console := newConsole(db, log.With("part", "ops"))
+	cat := checks.NewCatalog(cfg.Services)
+	texts, err := locale.New(cat, time.UTC)
+	if err != nil {
+		return fmt.Errorf("load the texts: %w", err)
+	}
+	public := ops.NewPublic(ops.PublicOptions{DB: db, Services: cat.Services(), Text: texts.For(s.channelLang),
+		Log: log.With("part", "public")})
 
 	// Long polls ask Telegram for 25 s; every other call carries its own
 	// deadline or is bounded by this.
@@ -52,7 +59,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	updates = supervisedPoller{Poller: updates, sup: sup}
 	// The operator endpoints answer from the start: while Telegram is out
 	// of reach, /healthz says so rather than nothing answering at all.
-	stopOps, err := serveOps(s, console, db, hook, log.With("part", "ops"))
+	stopOps, err := serveOps(s, console, public, db, hook, log.With("part", "ops"))
 	if err != nil {
 		return err
 	}
@@ -64,11 +71,6 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 	}
 	console.Connected()
 	log.Info("connected to Telegram", "bot", "@"+me.Username)
-	cat := checks.NewCatalog(cfg.Services)
-	texts, err := locale.New(cat, time.UTC)
-	if err != nil {
-		return fmt.Errorf("load the texts: %w", err)
-	}
 	sched, err := cron.ParseStandard(cfg.Schedule)
 	if err != nil {
 		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)

@@ -264,6 +264,27 @@ func renderAll(p *Printer) []rendering {
 	out = append(out, rendering{"Notification classes", p.Notification([]checks.Incident{
 		{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Minute), Evidence: classes},
 	}, now), true})
+	out = append(out, rendering{"FeedTitle", p.FeedTitle(), false})
+	for _, e := range []struct {
+		name string
+		incs []checks.Incident
+	}{
+		{"open", []checks.Incident{{Service: "evil", State: checks.Degraded, Worst: checks.Degraded, Start: ago(time.Hour), Evidence: evidence, Official: "Major outage", Reports: reports}}},
+		{"Meta-wide", []checks.Incident{
+			{Service: "whatsapp", State: checks.Down, Worst: checks.Down, Start: ago(time.Hour), Group: 7, Evidence: evidence},
+			{Service: "evil", State: checks.Operational, Worst: checks.Down, Start: ago(time.Hour), End: ago(time.Minute), Group: 7},
+			{Service: "instagram", State: checks.Degraded, Worst: checks.Degraded, Start: ago(time.Minute), Group: 7},
+		}},
+		{"back one", []checks.Incident{{Service: "evil", State: checks.Operational, Worst: checks.Degraded, Start: ago(time.Hour), End: ago(time.Minute)}}},
+		{"back three", []checks.Incident{
+			{Service: "whatsapp", State: checks.Operational, Worst: checks.Down, Start: ago(time.Hour), End: ago(time.Minute), Group: 7},
+			{Service: "evil", State: checks.Operational, Worst: checks.Down, Start: ago(time.Hour), End: ago(time.Minute), Group: 7},
+			{Service: "instagram", State: checks.Operational, Worst: checks.Degraded, Start: ago(time.Minute), End: now, Group: 7},
+		}},
+	} {
+		title, content := p.FeedEntry(e.incs)
+		out = append(out, rendering{"FeedEntry title " + e.name, title, false}, rendering{"FeedEntry " + e.name, content, true})
+	}
 	for _, c := range []string{"start", "status", "history", "report", "services", "subscribe", "unsubscribe", "list", "lang", "settings", "help"} {
 		out = append(out, rendering{"Command " + c, p.CommandDescription(c), false})
 	}

@@ -30,18 +30,7 @@ func (p *Printer) Notification(incs []checks.Incident, now time.Time) string {
 
 func (p *Printer) incident(inc checks.Incident, now time.Time) []string {
 	if inc.Resolved() {
-		was, ok := p.t.WasFor[string(inc.Worst)]
-		if !ok {
-			// An incident always reached degraded or down; an unexpected
-			// Worst must not hide the recovery, so call it an outage.
-			was = p.t.WasFor[string(checks.Down)]
-		}
-		return []string{
-			"✅ <b>" + p.fill(p.t.Back, data("service", p.name(inc.Service))) + "</b>",
-			p.fill(was,
-				markup("duration", p.duration(inc.End.Sub(inc.Start))),
-				markup("time", p.clock(inc.End, now))),
-		}
+		return p.recovery(inc, p.clock(inc.End, now))
 	}
 	lines := []string{
 		p.headline(inc.Service, inc.State),
@@ -49,7 +38,30 @@ func (p *Printer) incident(inc checks.Incident, now time.Time) []string {
 			markup("since", p.clock(inc.Start, now)),
 			markup("duration", p.duration(now.Sub(inc.Start)))),
 	}
-	lines = append(lines, p.evidence(inc.Evidence)...)
+	return append(lines, p.details(inc)...)
+}
+
+// recovery is "✅ WhatsApp is back / was down for 12 min, back since
+// {end}", with end the moment the incident ended, rendered by the caller.
+func (p *Printer) recovery(inc checks.Incident, end string) []string {
+	was, ok := p.t.WasFor[string(inc.Worst)]
+	if !ok {
+		// An incident always reached degraded or down; an unexpected
+		// Worst must not hide the recovery, so call it an outage.
+		was = p.t.WasFor[string(checks.Down)]
+	}
+	return []string{
+		"✅ <b>" + p.fill(p.t.Back, data("service", p.name(inc.Service))) + "</b>",
+		p.fill(was,
+			markup("duration", p.duration(inc.End.Sub(inc.Start))),
+			markup("time", end)),
+	}
+}
+
+// details is the evidence an incident rests on: the failing probes, Meta's
+// own word and people's reports, one line each.
+func (p *Printer) details(inc checks.Incident) []string {
+	lines := p.evidence(inc.Evidence)
 	if inc.Official != "" {
 		lines = append(lines, p.fill(p.t.Official, data("text", clip(inc.Official, maxDetail))))
 	}

@@ -110,6 +110,11 @@ type texts struct {
 	Classes     map[string]string // probe result class in words, by checks.Class
 	Shortened   string
 
+	// The Atom feed of incidents (GET /feed.atom), rendered to plain text:
+	// its title, and the title of an entry whose services are all back.
+	FeedTitle string // {services}: every watched service
+	FeedBack  plural // {services}
+
 	// A chat's alert settings (/settings, /here). The lines describe the
 	// settings above the keyboard that changes them.
 	SettingsHeader        string

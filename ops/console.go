@@ -6,6 +6,9 @@
 // The parts themselves know nothing of Prometheus: they take small hook
 // functions in their options (checks.MonitorOptions.OnResult,
 // bot.SenderOptions.OnSend, ...), and a Console's methods are those hooks.
+//
+// Beside them, Public serves what anyone may read, with no token: the
+// incidents as an Atom feed and the state of every service as JSON.
 package ops
 
 import (
