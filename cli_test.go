@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The subcommands, as the README and DESIGN.md promise them.
+// The subcommands, as the README and docs/design.md promise them.
 var subcommands = []string{"run", "check", "config", "backup", "replay", "healthcheck", "version", "help"}
 
 func TestHelpListsCommandsEnvironmentAndExitCodes(t *testing.T) {

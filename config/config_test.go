@@ -467,8 +467,8 @@ func TestErrorString(t *testing.T) {
 		want string
 	}{
 		{
-			Error{File: "bot.yaml", Line: 12, Key: "services[1].probes[0].kind", Msg: `unknown probe kind "ftp" (want http, dns or tcp)`},
-			`bot.yaml:12: services[1].probes[0].kind: unknown probe kind "ftp" (want http, dns or tcp)`,
+			Error{File: "bot.yaml", Line: 12, Key: "services[1].probes[0].kind", Msg: `unknown probe kind "ftp" (want http, dns, tcp, tls or websocket)`},
+			`bot.yaml:12: services[1].probes[0].kind: unknown probe kind "ftp" (want http, dns, tcp, tls or websocket)`,
 		},
 		{Error{File: "bot.yaml", Key: "services[0].probes[0].timeout", Msg: "too long"}, "bot.yaml: services[0].probes[0].timeout: too long"},
 		{Error{File: "bot.yaml", Line: 3, Msg: "bad syntax"}, "bot.yaml:3: bad syntax"},
