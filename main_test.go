@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -69,7 +70,7 @@ func newMeta(t *testing.T) *meta {
 func writeConfig(t *testing.T, wa, ig, control string) string {
 	t.Helper()
 	y := fmt.Sprintf(`schedule: "@every 1s"
-thresholds: {down_after: 2, up_after: 2, recheck: 150ms, round_timeout: 900ms}
+thresholds: {down_after: 2, up_after: 2, prove_after: 2, recheck: 150ms, round_timeout: 900ms}
 official: {url: ""}   # tests never reach metastatus.com
 control:
   - {name: local, kind: http, target: %[3]s/generate_204, timeout: 500ms}
@@ -146,6 +147,16 @@ func eventually(t *testing.T, what string, cond func() bool, logs fmt.Stringer) 
 	}
 }
 
+// waitProven waits until the probes of service have proven themselves: only
+// then do their failures count.
+func waitProven(t *testing.T, p *process, service string) {
+	t.Helper()
+	proven := regexp.MustCompile(`they now count as evidence" .*service=` + service + ` `)
+	eventually(t, "the probes of "+service+" to prove themselves", func() bool {
+		return proven.MatchString(p.stderr.String())
+	}, p.stderr)
+}
+
 func texts(msgs []bottest.Message) []string {
 	var out []string
 	for _, m := range msgs {
@@ -193,6 +204,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// WhatsApp goes down: the channel hears first, then the subscriber.
+	waitProven(t, p, "whatsapp")
 	wa.down.Store(true)
 	if err := tg.Wait(ctx, func(s *bottest.Server) bool {
 		return len(s.MessagesTo(42)) == 2 && len(alerts(s.MessagesTo(-100777))) == 1
@@ -204,7 +216,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("announcement order = %d then %d, want the channel (-100777) first", all[1].ChatID, all[2].ChatID)
 	}
 	down := all[2].Plain()
-	for _, want := range []string{"WhatsApp", "down", "web", "api"} {
+	// Both of its probes are HTTP: every probe of one kind failing is
+	// degraded (a broken proxy looks like that too), not down.
+	for _, want := range []string{"WhatsApp", "degraded", "web", "api"} {
 		if !strings.Contains(down, want) {
 			t.Errorf("down message %q lacks %q", down, want)
 		}
@@ -244,8 +258,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("no pinned status message showing the recovery: %v\nmessages: %q", err, texts(tg.MessagesTo(-100777)))
 	}
 	back := tg.MessagesTo(42)[2].Plain()
-	if !strings.Contains(back, "back") || !strings.Contains(back, "down for") {
-		t.Errorf("recovery message = %q, want \"back\" and how long it was down", back)
+	if !strings.Contains(back, "back") || !strings.Contains(back, "degraded for") {
+		t.Errorf("recovery message = %q, want \"back\" and how long it was degraded", back)
 	}
 	channel := alerts(tg.MessagesTo(-100777))
 	if edit := channel[1]; !edit.Edited || edit.ID != channel[0].ID || !strings.Contains(edit.Plain(), "back") {

@@ -482,8 +482,11 @@ func TestOfflineIsUnhealthyAndTheBoardShowsUnknown(t *testing.T) {
 		t.Fatalf("/healthz online = %d:\n%s", code, body)
 	}
 
-	// Every control probe fails: this machine is offline.
+	// This machine is offline: its control probe fails, and so does every
+	// probe of Meta. (A control probe failing while Meta answers would be
+	// the control's fault, not the network's.)
 	control.down.Store(true)
+	h.down.Store(true)
 	var body string
 	eventually(t, "/healthz to say offline", func() bool {
 		var code int
@@ -508,6 +511,7 @@ func TestOfflineIsUnhealthyAndTheBoardShowsUnknown(t *testing.T) {
 	}
 
 	control.down.Store(false)
+	h.down.Store(false)
 	eventually(t, "/healthz to be healthy again", func() bool {
 		code, _ := fetch(t, http.MethodGet, base+"/healthz", "", "")
 		return code == http.StatusOK

@@ -113,7 +113,7 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 			// Probes of one round start spread over a second, so that
 			// Meta's hosts do not see a burst; back-off after a 429 starts
 			// at one interval.
-			Jitter:   probeJitter,
+			Jitter:   min(probeJitter, time.Duration(cfg.Thresholds.RoundTimeout)/4),
 			Interval: interval,
 			Logger:   log.With("part", "monitor"),
 			OnResult: console.Probed,
@@ -277,7 +277,8 @@ func (cs commandSide) build() (*tele.Bot, error) {
 	return b, nil
 }
 
-// probeJitter spreads the start of a round's probes. It is short because a
+// probeJitter spreads the start of a round's probes (at most a quarter of
+// the round, so that they have time to answer). It is short because a
 // round, its re-check and their probe timeouts must fit in round_timeout.
 const probeJitter = time.Second
 

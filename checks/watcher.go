@@ -121,12 +121,13 @@ func (w *Watcher) Round(ctx context.Context) {
 		}
 		w.warn(warns)
 		// Checks start Recheck apart (a check whose probes timed out has
-		// already waited). A re-check starts while the round has a second
-		// left: its probes mostly answer at once, and one cut short by the
-		// deadline is discarded.
+		// already waited). A re-check starts while the round has another
+		// Recheck left after it: its probes mostly answer at once, and
+		// one cut short by the deadline is discarded.
 		now := w.Mono()
-		wait := max(0, time.Duration(w.Thresholds.Recheck)-(now-checked))
-		fits := now-begun+wait+time.Second <= time.Duration(w.Thresholds.RoundTimeout)
+		recheck := time.Duration(w.Thresholds.Recheck)
+		wait := max(0, recheck-(now-checked))
+		fits := now-begun+wait+recheck <= time.Duration(w.Thresholds.RoundTimeout)
 		if len(unsettled) == 0 || !fits {
 			w.Log.Debug("round done", "transitions", len(transitions), "unsettled", unsettled)
 			return
