@@ -41,7 +41,7 @@ import (
 	"github.com/outagebot/outagebot/replay"
 )
 
-// Exit codes, part of the public contract (DESIGN.md).
+// Exit codes, part of the public contract (docs/design.md).
 const (
 	exitOK      = 0
 	exitFailed  = 1 // run: a fatal error; check: some service degraded or down; replay: a target missed; healthcheck: unhealthy

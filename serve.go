@@ -200,9 +200,9 @@ func serve(ctx context.Context, s settings, cfg config.Config, log *slog.Logger)
 			}
 		})
 	}
-	// Order matters (telegram-bot-api.md): rounds and the sender stop on
-	// ctx; telebot's Stop cancels its in-flight requests and must come after
-	// the sender so no notification is cut mid-send; the DB closes last.
+	// Order matters: rounds and the sender stop on ctx; telebot's Stop
+	// cancels its in-flight requests and must come after the sender so no
+	// notification is cut mid-send; the DB closes last.
 	cronDone := c.Stop()
 	select {
 	case <-cronDone.Done():

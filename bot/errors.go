@@ -33,7 +33,7 @@ func (o outcome) String() string {
 }
 
 // verdict classifies err (nil included). Matching is on the error code and
-// the start of the description, as telegram-bot-api.md advises: the texts
+// the start of the description, as Telegram's Bot API advises: the texts
 // are stable, the codes alone are not specific enough.
 func verdict(err error, toChannel bool) (outcome, time.Duration, int64) {
 	if err == nil {

@@ -5,7 +5,7 @@ package checks
 import "time"
 
 // Class says how a single probe ended. The vocabulary is the one of
-// shared/notes/meta-signals.md so that logs, messages and config agree.
+// docs/probes.md so that logs, messages and config agree.
 type Class string
 
 // Probe result classes.

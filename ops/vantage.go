@@ -110,7 +110,7 @@ func moment(t, now time.Time) string {
 func (c *Console) newOfflineGauge() prometheus.GaugeFunc {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "outagebot_offline",
-		Help: "1 while every control probe fails: this machine looks offline and every service's state is unknown; else 0.",
+		Help: "1 while this machine's own network fails (see docs/detection.md): it looks offline and every service's state is unknown; else 0.",
 	}, func() float64 {
 		c.vantage.mu.Lock()
 		defer c.vantage.mu.Unlock()

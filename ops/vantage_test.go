@@ -65,7 +65,7 @@ func TestOffline(t *testing.T) {
 	offline := func(want float64) {
 		t.Helper()
 		if err := testutil.GatherAndCompare(reg, strings.NewReader(
-			"# HELP outagebot_offline 1 while every control probe fails: this machine looks offline and every service's state is unknown; else 0.\n"+
+			"# HELP outagebot_offline 1 while this machine's own network fails (see docs/detection.md): it looks offline and every service's state is unknown; else 0.\n"+
 				"# TYPE outagebot_offline gauge\n"+
 				"outagebot_offline "+fmt.Sprint(want)+"\n"), "outagebot_offline"); err != nil {
 			t.Error(err)
