@@ -2,6 +2,7 @@ package checks
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -29,6 +30,7 @@ type ReportBucket struct {
 	Start time.Time      // aligned to ReportBucketSize (UTC)
 	Count int            // distinct reporters counted in the bucket
 	Kinds map[string]int // login, messages, media, app, web, "" (unspecified) -> count
+	Langs map[string]int // reporters' languages (primary subtags) -> count; unknown ones left out
 	// Last is when the latest of them reported; zero when not known (the
 	// end of the bucket is assumed then).
 	Last time.Time
@@ -109,6 +111,14 @@ type ReportSignal struct {
 	Top      string   // most reported kind ("" when none specified)
 	TopShare float64  // its share of the specified kinds, 0..1
 	Window   Duration // the span Count covers
+	// Where names the one or two languages most of a spike's reporters
+	// write in, when they are far more of them than usual (WhereShare of
+	// the reporters whose language is known), and Regional says that one
+	// language alone has most of them: the outage mainly hits people
+	// writing in it. A language is a proxy for a region, never a location.
+	Where      []string `json:",omitempty"`
+	WhereShare float64  `json:",omitempty"`
+	Regional   bool     `json:",omitempty"`
 }
 
 // ReportSpike computes the report signal at now from buckets, given in any
@@ -217,6 +227,7 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, b Basel
 		after += seen[i].Count
 	}
 	kinds := make(map[string]int)
+	langs := make(map[string]int)
 	inWindow, held := 0, 0
 	for _, b := range seen[first:] {
 		held += b.Count
@@ -225,12 +236,82 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, b Basel
 			for k, c := range b.Kinds {
 				kinds[k] += c
 			}
+			for l, c := range b.Langs {
+				langs[l] += c
+			}
 		}
 	}
 	sig.Spike = inWindow >= r.Floor && float64(inWindow) >= r.Ratio*baseline && PoissonTail(inWindow, baseline) <= r.Significance
 	sig.Elevated = held >= 2 && PoissonTail(held, baseline*float64(holdSpan)/float64(window)) <= 0.05
 	sig.Top, sig.TopShare = topKind(kinds)
+	if sig.Spike || sig.Elevated {
+		sig.Where, sig.WhereShare, sig.Regional = where(langs, b.Langs, r.Floor)
+	}
 	return sig
+}
+
+// where finds the one or two languages that most of the reporters in langs
+// write in, when at least floor of them gave one and those languages hold
+// at least 60 % of them and half again their usual share (in usual), so
+// far above it that a binomial test gives a chance below 1 in 1,000.
+// regional says one language did on its own.
+func where(langs, usual map[string]int, floor int) (top []string, share float64, regional bool) {
+	n := 0
+	for _, c := range langs {
+		n += c
+	}
+	if n < floor {
+		return nil, 0, false
+	}
+	names := slices.Collect(maps.Keys(langs))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(langs[b], langs[a]), cmp.Compare(a, b)) })
+	total := 0
+	for _, c := range usual {
+		total += c
+	}
+	for k := 1; k <= min(2, len(names)); k++ {
+		seen, before := 0, 0
+		for _, l := range names[:k] {
+			seen += langs[l]
+			before += usual[l]
+		}
+		// Most of the reporters, and half again their usual share: a bot
+		// whose users mostly write Italian hears mostly Italian in every
+		// outage.
+		usualShare := float64(before+1) / float64(total+2)
+		share := float64(seen) / float64(n)
+		if share < 0.6 || share < 1.5*usualShare {
+			continue
+		}
+		// The usual share taken about two standard deviations high: a
+		// short history says little of what is usual.
+		u := min(0.999, usualShare+2*math.Sqrt(usualShare*(1-usualShare)/float64(total+2)))
+		if BinomialTail(seen, n, u) <= 1e-3 {
+			return slices.Clone(names[:k]), float64(seen) / float64(n), k == 1
+		}
+	}
+	return nil, 0, false
+}
+
+// BinomialTail is the probability of k or more successes in n trials of
+// chance p.
+func BinomialTail(k, n int, p float64) float64 {
+	switch {
+	case k <= 0:
+		return 1
+	case k > n || p <= 0:
+		return 0
+	case p >= 1:
+		return 1
+	}
+	lgN, _ := math.Lgamma(float64(n + 1))
+	sum := 0.0
+	for i := k; i <= n; i++ {
+		lgI, _ := math.Lgamma(float64(i + 1))
+		lgR, _ := math.Lgamma(float64(n - i + 1))
+		sum += math.Exp(lgN - lgI - lgR + float64(i)*math.Log(p) + float64(n-i)*math.Log1p(-p))
+	}
+	return min(1, sum)
 }
 
 // Baseline is the usual count of reports per window: the mean seen, and
@@ -239,6 +320,9 @@ func ReportSignalAt(buckets []ReportBucket, now time.Time, r ReportRule, b Basel
 // little history errs toward fewer alarms.
 type Baseline struct {
 	Mean, High float64
+	// Langs counts the reporters' languages over the history: the usual
+	// mix, which a spike's is compared with.
+	Langs map[string]int
 }
 
 // ReportBaseline is the usual count of reports per window at now, from
@@ -268,7 +352,16 @@ func ReportBaseline(buckets []ReportBucket, now time.Time, r ReportRule) Baselin
 			oldest = b.Start
 		}
 	}
-	return reportBaseline(inRange, now, since, oldest, from, window)
+	b := reportBaseline(inRange, now, since, oldest, from, window)
+	for _, bucket := range inRange {
+		for lang, n := range bucket.Langs {
+			if b.Langs == nil {
+				b.Langs = make(map[string]int)
+			}
+			b.Langs[lang] += n
+		}
+	}
+	return b
 }
 
 // countSince adds up the reports of the buckets (oldest first) that start

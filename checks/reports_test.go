@@ -241,3 +241,43 @@ func TestReportRuleSince(t *testing.T) {
 		})
 	}
 }
+
+func TestReportsWhere(t *testing.T) {
+	usual := map[string]int{"en": 500, "es": 150, "pt": 100, "it": 100, "de": 100, "fr": 50}
+	for _, tc := range []struct {
+		name     string
+		langs    map[string]int
+		usual    map[string]int
+		where    []string
+		regional bool
+	}{
+		{"nine in ten write Italian", map[string]int{"it": 27, "en": 3}, usual, []string{"it"}, true},
+		{"Portuguese and Spanish together", map[string]int{"pt": 12, "es": 10, "en": 6, "fr": 2}, usual, []string{"pt", "es"}, false},
+		{"the usual mix", map[string]int{"en": 15, "es": 5, "pt": 3, "it": 3, "de": 3, "fr": 1}, usual, nil, false},
+		{"a bot of Italians hears Italian", map[string]int{"it": 27, "en": 3}, map[string]int{"it": 900, "en": 100}, nil, false},
+		{"too few to tell", map[string]int{"it": 4}, usual, nil, false},
+		{"no history: nothing is unusual", map[string]int{"it": 27, "en": 3}, nil, nil, false},
+	} {
+		got, _, regional := where(tc.langs, tc.usual, 5)
+		if diff := cmp.Diff(tc.where, got); diff != "" || regional != tc.regional {
+			t.Errorf("%s: where %v regional %v, want %v %v", tc.name, got, regional, tc.where, tc.regional)
+		}
+	}
+}
+
+func TestBinomialTail(t *testing.T) {
+	for _, tc := range []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{0, 10, 0.5, 1},
+		{11, 10, 0.5, 0},
+		{10, 10, 0.5, 1.0 / 1024},
+		{9, 10, 0.5, 11.0 / 1024},
+	} {
+		if got := BinomialTail(tc.k, tc.n, tc.p); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("BinomialTail(%d, %d, %v) = %v, want %v", tc.k, tc.n, tc.p, got, tc.want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 type Reports interface {
 	// AddReport counts a report by the user unless they already reported
 	// the service within perUser, and says whether it counted.
-	AddReport(service, kind string, userID int64, at time.Time, perUser time.Duration) (counted bool, err error)
+	AddReport(service, kind, lang string, userID int64, at time.Time, perUser time.Duration) (counted bool, err error)
 	// ReportBuckets returns the service's report buckets that start in
 	// [from, to).
 	ReportBuckets(service string, from, to time.Time) ([]checks.ReportBucket, error)
@@ -104,7 +104,7 @@ func (h *handler) report(c tele.Context) error {
 	if u == nil {
 		return nil // nobody to count, nobody to answer
 	}
-	res, sig, err := h.count(c.Chat(), s.ID, kind, u.ID)
+	res, sig, err := h.count(c.Chat(), s.ID, kind, u)
 	if err != nil {
 		return h.fail(c, err)
 	}
@@ -129,7 +129,7 @@ func (h *handler) affected(c tele.Context) error {
 	if !ok || s.ID != cb.Data || cb.Sender == nil {
 		return h.staleButton(c)
 	}
-	res, sig, err := h.count(c.Chat(), s.ID, "", cb.Sender.ID)
+	res, sig, err := h.count(c.Chat(), s.ID, "", cb.Sender)
 	if err != nil {
 		return h.failCallback(c, err)
 	}
@@ -160,16 +160,27 @@ const (
 
 // count records a report by who, written in chat, and, when it counted,
 // returns what the reports about the service say now, this one included.
-func (h *handler) count(chat *tele.Chat, service, kind string, who int64) (reportOutcome, checks.ReportSignal, error) {
+func (h *handler) count(chat *tele.Chat, service, kind string, who *tele.User) (reportOutcome, checks.ReportSignal, error) {
 	now := h.Now()
 	if !h.quota.take(chat, service, now) {
 		return reportGroupFull, checks.ReportSignal{}, nil
 	}
-	counted, err := h.Reports.AddReport(service, kind, who, now, time.Duration(h.ReportRule.PerUser))
+	counted, err := h.Reports.AddReport(service, kind, primaryLanguage(who.LanguageCode), who.ID, now, time.Duration(h.ReportRule.PerUser))
 	if err != nil || !counted {
 		h.quota.release(chat, service, now)
 		return reportRepeated, checks.ReportSignal{}, err
 	}
 	sig, err := h.signals.Signal(service, now)
 	return reportCounted, sig, err
+}
+
+// primaryLanguage is the primary subtag of a Telegram language code ("pt"
+// of "pt-br"), lower case, or "" when there is none: all a report keeps of
+// where its sender may be.
+func primaryLanguage(code string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(code), "-")
+	if len(primary) < 2 || len(primary) > 3 || strings.Trim(primary, "abcdefghijklmnopqrstuvwxyz") != "" {
+		return ""
+	}
+	return primary
 }

@@ -37,7 +37,7 @@ func newFakeReports() *fakeReports {
 	return &fakeReports{last: make(map[countedReport]time.Time), history: make(map[string][]checks.ReportBucket)}
 }
 
-func (f *fakeReports) AddReport(service, kind string, userID int64, at time.Time, perUser time.Duration) (bool, error) {
+func (f *fakeReports) AddReport(service, kind, _ string, userID int64, at time.Time, perUser time.Duration) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {

@@ -3,7 +3,11 @@ package locale
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"github.com/outagebot/outagebot/checks"
 )
@@ -98,7 +102,31 @@ func (p *Printer) reports(r checks.ReportSignal) string {
 	if r.Top != "" {
 		line += p.fill(p.t.ReportsTop, data("kind", r.Top), plain("share", strconv.Itoa(int(math.Round(r.TopShare*100)))))
 	}
+	share := plain("share", strconv.Itoa(int(math.Round(r.WhereShare*100))))
+	switch {
+	case r.Regional && len(r.Where) > 0:
+		line += p.fill(p.t.ReportsRegional, data("language", p.languageName(r.Where[0])), share)
+	case len(r.Where) > 0:
+		names := make([]string, len(r.Where))
+		for i, code := range r.Where {
+			names[i] = p.languageName(code)
+		}
+		line += p.fill(p.t.ReportsWhere, data("languages", strings.Join(names, p.t.ListLast)), share)
+	}
 	return line
+}
+
+// languageName is the name of the language code (a primary subtag) in the
+// Printer's language, or the code itself when it has none.
+func (p *Printer) languageName(code string) string {
+	tag, err := language.Parse(code)
+	if err != nil {
+		return code
+	}
+	if name := display.Tags(p.tag).Name(tag); name != "" {
+		return name
+	}
+	return code
 }
 
 // BackAfter is the channel's short reply under an incident's post when it is

@@ -208,3 +208,26 @@ func TestStatusShowsUnverifiedProbes(t *testing.T) {
 		})
 	}
 }
+
+func TestReportsSayWhereTheyComeFrom(t *testing.T) {
+	regional := checks.ReportSignal{Count: 30, Baseline: 1, Spike: true, Window: checks.Duration(15 * time.Minute),
+		Where: []string{"it"}, WhereShare: 0.9, Regional: true}
+	mixed := regional
+	mixed.Where, mixed.WhereShare, mixed.Regional = []string{"pt", "es"}, 0.71, false
+	for _, tc := range []struct {
+		lang string
+		sig  checks.ReportSignal
+		want string
+	}{
+		{"en", regional, "mainly people writing in Italian: 90 % of the reports (a language, not a place)"},
+		{"it", regional, "soprattutto chi scrive in italiano: il 90% delle segnalazioni"},
+		{"en", mixed, "most reports in Portuguese and Spanish, 71 %"},
+	} {
+		st := map[string]checks.Status{"whatsapp": {Service: "whatsapp", State: checks.Degraded, Reports: tc.sig,
+			Since: ago(time.Minute), LastCheck: ago(time.Minute)}}
+		got := testLocalesUTC(t).For(tc.lang).Status([]string{"whatsapp"}, nil, st, testNow())
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: Status =\n%s\nwant it to say %q", tc.lang, got, tc.want)
+		}
+	}
+}

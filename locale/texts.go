@@ -102,6 +102,11 @@ type texts struct {
 	Official    string            // {text}: Meta's own wording on its status page
 	Reports     plural            // {count}, {window}, {usual}: people's reports
 	ReportsTop  string            // {kind}, {share}: appended to Reports
+	// Where people's reports come from, appended to Reports: the one or
+	// two languages most reporters write in ({languages}, {share}), or
+	// the one a regional outage mainly hits ({language}, {share}).
+	ReportsWhere    string
+	ReportsRegional string
 	BackAfter   string            // {service}, {duration}: the channel's short reply to its post
 	WasFor      map[string]string // by worst checks.State: {duration}, {time}
 	Evidence    string            // {probe}, {class}

@@ -159,6 +159,11 @@ func evidence(t checks.Transition) string {
 		if rs.Top != "" {
 			s += fmt.Sprintf(", %.0f%% %s", rs.TopShare*100, rs.Top)
 		}
+		if rs.Regional {
+			s += fmt.Sprintf(", mainly %s (%.0f%%)", rs.Where[0], rs.WhereShare*100)
+		} else if len(rs.Where) > 0 {
+			s += fmt.Sprintf(", most in %s (%.0f%%)", strings.Join(rs.Where, "+"), rs.WhereShare*100)
+		}
 		parts = append(parts, s)
 	}
 	if t.GroupWith != "" {
@@ -184,6 +189,9 @@ func outageLine(o OutageScore) string {
 	}
 	if n := len(o.FalseRecoveries); n > 0 {
 		line += fmt.Sprintf(", %d false recoveries", n)
+	}
+	if o.Regional != "" || o.RegionalAs != "" {
+		line += fmt.Sprintf("; regional %q, announced as %q", o.Regional, o.RegionalAs)
 	}
 	return line
 }

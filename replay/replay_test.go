@@ -301,3 +301,45 @@ func BenchmarkReplayNoisy30d(b *testing.B) {
 		}
 	}
 }
+
+// TestRegionalReports replays the same report-only outage twice: once with
+// nine reporters in ten writing Italian where one in ten usually does, once
+// with the usual mix. Only the first is announced as regional, and both
+// degraded: reports alone never make a service down.
+func TestRegionalReports(t *testing.T) {
+	const trace = `
+start: 2024-01-01T10:00:00Z
+end: 2024-01-01T12:00:00Z
+seed: 11
+noise: {reports_per_hour: 2, languages: {en: 0.6, es: 0.2, it: 0.1, de: 0.1}}
+outages:
+  - {services: [whatsapp], start: 2024-01-01T10:30:00Z, end: 2024-01-01T11:30:00Z, seen_by: reports%s}
+events:
+  - {from: 2024-01-01T10:30:00Z, to: 2024-01-01T11:30:00Z, services: [whatsapp], reports_per_hour: 300, kind: media,
+     languages: %s}
+targets: {recovery: 10m}
+`
+	for _, tc := range []struct {
+		name, regional, langs string
+	}{
+		{"Italian", ", regional: it", "{it: 0.9, en: 0.1}"},
+		{"everyone", "", "{en: 0.6, es: 0.2, it: 0.1, de: 0.1}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Run(context.Background(), mustParse(t, fmt.Sprintf(trace, tc.regional, tc.langs)), defaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := r.Score.Outages[0]
+			if !o.Detected || o.First.To != checks.Degraded {
+				t.Fatalf("outage detected %v as %s, want degraded", o.Detected, o.First.To)
+			}
+			if want := strings.TrimPrefix(tc.regional, ", regional: "); o.RegionalAs != want {
+				t.Errorf("announced as regional %q, want %q", o.RegionalAs, want)
+			}
+			if m := r.Misses(); len(m) != 0 {
+				t.Errorf("misses: %q", m)
+			}
+		})
+	}
+}

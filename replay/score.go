@@ -37,6 +37,10 @@ type OutageScore struct {
 	Share    float64
 	Thinnest string
 	HasShare bool
+	// RegionalAs is the language that announcements of trouble during the
+	// outage said it mainly hit ("" when none did): it must be the
+	// outage's own Regional (see Figures.WrongRegional).
+	RegionalAs string
 }
 
 // settleAfter is how long after an outage's end its transitions are still
@@ -118,6 +122,13 @@ func evaluateOutage(o Outage, ts []checks.Transition, targets Targets) OutageSco
 			if share := troubleShare(ts, svc, from, o.End); share < os.Share || os.Thinnest == "" {
 				os.Share, os.Thinnest = min(share, os.Share), svc
 			}
+		}
+	}
+	for _, t := range ts {
+		if o.Covers(t.Service) && trouble(t.To) && !t.At.Before(o.Start) && !t.At.After(o.End) &&
+			t.Reports.Regional && len(t.Reports.Where) > 0 {
+			os.RegionalAs = t.Reports.Where[0]
+			break
 		}
 	}
 	if !os.Detected {
@@ -215,6 +226,10 @@ type Figures struct {
 	MostTransitions int
 	WorstShare      float64
 	Warnings        int
+	// Regional counts the outages announced as mainly hitting the
+	// speakers of some language when they did not, or not so when they
+	// did (those the detector missed aside).
+	WrongRegional int
 }
 
 // Figures sums the score up.
@@ -223,6 +238,14 @@ func (s Score) Figures() Figures {
 	var probes, other []time.Duration
 	for _, o := range s.Outages {
 		f.FalseRecoveries += len(o.FalseRecoveries)
+		// An outage the probes see is announced on their evidence, before
+		// people's reports can say where they come from: only outages seen
+		// by reports must be announced as regional; none may be announced
+		// as the wrong region.
+		if o.Detected && (o.RegionalAs != "" && o.RegionalAs != o.Regional ||
+			o.RegionalAs == "" && o.Regional != "" && o.SeenBy != SeenByProbes) {
+			f.WrongRegional++
+		}
 		f.MostTransitions = max(f.MostTransitions, o.Transitions)
 		if o.HasShare {
 			f.WorstShare = min(f.WorstShare, o.Share)
@@ -273,6 +296,9 @@ func (f Figures) Misses(t Targets) []string {
 	}
 	if f.WorstShare < t.TroubleShare {
 		out = append(out, fmt.Sprintf("a service announced in trouble for %.0f%% of an outage (at least %.0f%%)", 100*f.WorstShare, 100*t.TroubleShare))
+	}
+	if f.WrongRegional > 0 {
+		out = append(out, fmt.Sprintf("%d outages announced as regional when they were not, or not when they were", f.WrongRegional))
 	}
 	if f.Warnings != t.Warnings {
 		out = append(out, fmt.Sprintf("%d operator warnings (expected %d)", f.Warnings, t.Warnings))

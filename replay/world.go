@@ -499,6 +499,10 @@ func (s *simService) receive(now time.Time, perUser time.Duration) {
 		b := &s.known[len(s.known)-1]
 		b.Count++
 		b.Kinds[r.kind]++
+		if b.Langs == nil {
+			b.Langs = make(map[string]int)
+		}
+		b.Langs[r.lang]++
 		b.Last = r.at
 	}
 }

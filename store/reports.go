@@ -34,7 +34,8 @@ const reportSaltSize = 32
 type reportCounts struct {
 	Count int            `json:"count"`
 	Kinds map[string]int `json:"kinds,omitempty"`
-	Last  time.Time      `json:"last,omitzero"` // the latest report counted
+	Langs map[string]int `json:"langs,omitempty"` // reporters' languages, primary subtags
+	Last  time.Time      `json:"last,omitzero"`   // the latest report counted
 }
 
 // initReportSalt creates the reporter-hash salt the first time the database
@@ -78,13 +79,15 @@ func timeFromKey(k []byte) time.Time {
 }
 
 // AddReport records that the user has a problem with service, of kind (one
-// of checks.ReportKinds, or "" when unspecified). Only the first report of a
+// of checks.ReportKinds, or "" when unspecified), written in lang (the
+// primary subtag of the user's language code, "" when unknown: a proxy for
+// where people are affected, never a location). Only the first report of a
 // user per service within perUser counts: it adds to the count and kinds of
 // the checks.ReportBucketSize bucket of at and reports true; later ones
 // report false and change nothing, so they do not extend the period either.
 // The user id itself is never stored. Concurrent calls share one write
 // transaction.
-func (db *DB) AddReport(service, kind string, userID int64, at time.Time, perUser time.Duration) (counted bool, err error) {
+func (db *DB) AddReport(service, kind, lang string, userID int64, at time.Time, perUser time.Duration) (counted bool, err error) {
 	err = db.batch(func(tx *bbolt.Tx) error {
 		// Batch may run this function more than once.
 		counted = false
@@ -119,6 +122,12 @@ func (db *DB) AddReport(service, kind string, userID int64, at time.Time, perUse
 			rc.Kinds = make(map[string]int)
 		}
 		rc.Kinds[kind]++
+		if lang != "" {
+			if rc.Langs == nil {
+				rc.Langs = make(map[string]int)
+			}
+			rc.Langs[lang]++
+		}
 		if at.After(rc.Last) {
 			rc.Last = at.UTC()
 		}
@@ -158,7 +167,7 @@ func (db *DB) ReportBuckets(service string, from, to time.Time) ([]checks.Report
 			if err := json.Unmarshal(v, &rc); err != nil {
 				return fmt.Errorf("decode bucket of %s: %w", start.Format(time.RFC3339), err)
 			}
-			out = append(out, checks.ReportBucket{Start: start, Count: rc.Count, Kinds: rc.Kinds, Last: rc.Last})
+			out = append(out, checks.ReportBucket{Start: start, Count: rc.Count, Kinds: rc.Kinds, Langs: rc.Langs, Last: rc.Last})
 		}
 		return nil
 	})

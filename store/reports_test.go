@@ -29,7 +29,7 @@ type report struct {
 func addReports(t *testing.T, db *DB, reports []report) {
 	t.Helper()
 	for i, r := range reports {
-		counted, err := db.AddReport(r.service, r.kind, r.user, t0.Add(r.at), perUser)
+		counted, err := db.AddReport(r.service, r.kind, "", r.user, t0.Add(r.at), perUser)
 		if err != nil {
 			t.Fatalf("report %d: %v", i, err)
 		}
@@ -94,7 +94,7 @@ func TestReportBuckets(t *testing.T) {
 		{"instagram", "app", 1, 2 * time.Minute, true},
 	})
 	// A moment in another zone lands in the same UTC bucket.
-	if _, err := db.AddReport("whatsapp", "web", 6, t0.Add(6*time.Minute).In(berlin), perUser); err != nil {
+	if _, err := db.AddReport("whatsapp", "web", "", 6, t0.Add(6*time.Minute).In(berlin), perUser); err != nil {
 		t.Fatal(err)
 	}
 	db = reopen(t, db, path)
@@ -151,7 +151,7 @@ func TestAddReportConcurrently(t *testing.T) {
 	errs := make(chan error, people)
 	for user := range people {
 		wg.Go(func() {
-			if _, err := db.AddReport("whatsapp", "messages", int64(user), t0, perUser); err != nil {
+			if _, err := db.AddReport("whatsapp", "messages", "it", int64(user), t0, perUser); err != nil {
 				errs <- err
 			}
 		})
@@ -165,7 +165,7 @@ func TestAddReportConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []checks.ReportBucket{{Start: t0, Count: people, Kinds: map[string]int{"messages": people}, Last: t0}}
+	want := []checks.ReportBucket{{Start: t0, Count: people, Kinds: map[string]int{"messages": people}, Langs: map[string]int{"it": people}, Last: t0}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReportBuckets mismatch (-want +got):\n%s", diff)
 	}
