@@ -96,24 +96,24 @@ type texts struct {
 	NotChecked string            // in place of a state the monitor has not seen yet
 	Headlines  map[string]string // by checks.State, {service}: "WhatsApp is down"
 
-	OpenSince   string            // {since}, {duration}
-	Back        string            // {service}
-	MetaWide    string            // {services}: heading when several services fail together
-	Official    string            // {text}: Meta's own wording on its status page
-	Reports     plural            // {count}, {window}, {usual}: people's reports
-	ReportsTop  string            // {kind}, {share}: appended to Reports
+	OpenSince  string // {since}, {duration}
+	Back       string // {service}
+	MetaWide   string // {services}: heading when several services fail together
+	Official   string // {text}: Meta's own wording on its status page
+	Reports    plural // {count}, {window}, {usual}: people's reports
+	ReportsTop string // {kind}, {share}: appended to Reports
 	// Where people's reports come from, appended to Reports: the one or
 	// two languages most reporters write in ({languages}, {share}), or
 	// the one a regional outage mainly hits ({language}, {share}).
 	ReportsWhere    string
 	ReportsRegional string
-	BackAfter   string            // {service}, {duration}: the channel's short reply to its post
-	WasFor      map[string]string // by worst checks.State: {duration}, {time}
-	Evidence    string            // {probe}, {class}
-	EvidenceFor string            // {probe}, {class}, {detail}
-	MoreLines   string            // {n}
-	Classes     map[string]string // probe result class in words, by checks.Class
-	Shortened   string
+	BackAfter       string            // {service}, {duration}: the channel's short reply to its post
+	WasFor          map[string]string // by worst checks.State: {duration}, {time}
+	Evidence        string            // {probe}, {class}
+	EvidenceFor     string            // {probe}, {class}, {detail}
+	MoreLines       string            // {n}
+	Classes         map[string]string // probe result class in words, by checks.Class
+	Shortened       string
 
 	// The Atom feed of incidents (GET /feed.atom), rendered to plain text:
 	// its title, and the title of an entry whose services are all back.
