@@ -58,16 +58,10 @@ services:
 		"OUTAGEBOT_CONFIG":    cfg,
 		"OUTAGEBOT_LOG_LEVEL": "debug",
 	}
-	user := bottest.User{ID: 42, FirstName: "Amal", LanguageCode: "en"}
-	dm := bottest.Chat{ID: 42, Type: "private", FirstName: "Amal"}
+	user, dm := subscriber("Amal")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-
-	p := start(t, env)
-	tg.SendText(dm, user, "/subscribe whatsapp")
-	if err := tg.Wait(ctx, func(s *bottest.Server) bool { return len(s.MessagesTo(42)) == 1 }); err != nil {
-		t.Fatalf("no reply to /subscribe: %v\n%s", err, p.stderr)
-	}
+	p := startSubscribed(ctx, t, tg, env, dm, user)
 	warning := regexp.MustCompile(`level=WARN msg="probe needs the operator's attention: chat_tcp: tcp_refused since it was added[^"]*" part=watcher service=whatsapp probe=chat_tcp kind=unproven`)
 	eventually(t, "the operator's warning about chat_tcp", func() bool { return warning.MatchString(p.stderr.String()) }, p.stderr)
 	// Rounds go on well past the warning: it is given once, and nobody

@@ -147,6 +147,23 @@ func eventually(t *testing.T, what string, cond func() bool, logs fmt.Stringer) 
 	}
 }
 
+// subscriber is a private user, id 42, and their chat with the bot.
+func subscriber(name string) (bottest.User, bottest.Chat) {
+	return bottest.User{ID: 42, FirstName: name, LanguageCode: "en"}, bottest.Chat{ID: 42, Type: "private", FirstName: name}
+}
+
+// startSubscribed starts the bot and subscribes user to WhatsApp from dm,
+// waiting for the reply.
+func startSubscribed(ctx context.Context, t *testing.T, tg *bottest.Server, env map[string]string, dm bottest.Chat, user bottest.User) *process {
+	t.Helper()
+	p := start(t, env)
+	tg.SendText(dm, user, "/subscribe whatsapp")
+	if err := tg.Wait(ctx, func(s *bottest.Server) bool { return len(s.MessagesTo(dm.ID)) == 1 }); err != nil {
+		t.Fatalf("no reply to /subscribe: %v\n%s", err, p.stderr)
+	}
+	return p
+}
+
 // waitProven waits until the probes of service have proven themselves: only
 // then do their failures count.
 func waitProven(t *testing.T, p *process, service string) {
@@ -189,16 +206,10 @@ func TestEndToEnd(t *testing.T) {
 		"OUTAGEBOT_CONFIG":    writeConfig(t, wa.URL, ig.URL, control.URL),
 		"OUTAGEBOT_LOG_LEVEL": "debug",
 	}
-	user := bottest.User{ID: 42, FirstName: "Giulia", LanguageCode: "en"}
-	dm := bottest.Chat{ID: 42, Type: "private", FirstName: "Giulia"}
+	user, dm := subscriber("Giulia")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-
-	p := start(t, env)
-	tg.SendText(dm, user, "/subscribe whatsapp")
-	if err := tg.Wait(ctx, func(s *bottest.Server) bool { return len(s.MessagesTo(42)) == 1 }); err != nil {
-		t.Fatalf("no reply to /subscribe: %v\n%s", err, p.stderr)
-	}
+	p := startSubscribed(ctx, t, tg, env, dm, user)
 	if got := tg.MessagesTo(42)[0].Plain(); !strings.Contains(got, "WhatsApp") {
 		t.Errorf("reply to /subscribe = %q, want it to name WhatsApp", got)
 	}
