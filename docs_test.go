@@ -668,8 +668,8 @@ func TestShellWords(t *testing.T) {
 	}
 }
 
-// ciFuzzTargets are the package:Fuzz targets of .ci/run's loop.
-var ciFuzzTargets = regexp.MustCompile(`\b([a-z]+):(Fuzz[A-Za-z]+)\b`)
+// ciFuzzTargets are the package:Fuzz:executions targets of .ci/run's loop.
+var ciFuzzTargets = regexp.MustCompile(`\b([a-z]+):(Fuzz[A-Za-z]+):([0-9]+)\b`)
 
 // TestCIFuzzesEveryTarget checks that .ci/run fuzzes every Fuzz function of
 // the repository, and that docs/development.md shows the command for each.
@@ -697,8 +697,10 @@ func TestCIFuzzesEveryTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
+	executions := map[string]string{}
 	for _, m := range ciFuzzTargets.FindAllStringSubmatch(string(script), -1) {
 		got = append(got, m[1]+":"+m[2])
+		executions[m[1]+":"+m[2]] = m[3]
 	}
 	slices.Sort(want)
 	slices.Sort(got)
@@ -709,7 +711,8 @@ func TestCIFuzzesEveryTarget(t *testing.T) {
 	shown := strings.Join(dev.lines, "\n")
 	for _, target := range want {
 		pkg, fn, _ := strings.Cut(target, ":")
-		if line := fmt.Sprintf("go test -run '^$' -fuzz '^%s$' -fuzztime 8s ./%s/", fn, pkg); !strings.Contains(shown, line) {
+		line := fmt.Sprintf("go test -run '^$' -fuzz '^%s$' -fuzztime %sx -fuzzminimizetime 100x ./%s/", fn, executions[target], pkg)
+		if !strings.Contains(shown, line) {
 			t.Errorf("docs/development.md does not show %s", line)
 		}
 	}

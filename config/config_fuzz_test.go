@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,11 +74,16 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// yamlLineBreak is what YAML 1.1 counts as a line break, and so what the line
+// numbers of parse errors count: NEL and the Unicode line and paragraph
+// separators end a line too.
+var yamlLineBreak = regexp.MustCompile("\r\n|[\r\n\u0085\u2028\u2029]")
+
 // checkErrors holds the error Parse returned for data to its contract: every
 // problem is an *Error naming the file and, when it has one, a line of it.
 func checkErrors(t *testing.T, name string, data []byte, err error) {
 	t.Helper()
-	lines := bytes.Count(data, []byte("\n")) + 1
+	lines := len(yamlLineBreak.Split(string(data), -1))
 	for _, leaf := range leaves(err) {
 		e, ok := leaf.(*Error)
 		if !ok {

@@ -1,7 +1,7 @@
 package replay
 
 import (
-	"bytes"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -80,12 +80,17 @@ func checkSpan(t *testing.T, tr *Trace, what string, from, to time.Time, service
 	}
 }
 
+// yamlLineBreak is what YAML 1.1 counts as a line break, and so what the line
+// numbers of parse errors count: NEL and the Unicode line and paragraph
+// separators end a line too.
+var yamlLineBreak = regexp.MustCompile("\r\n|[\r\n\u0085\u2028\u2029]")
+
 // checkTraceErrors holds the error Parse returned for data to its contract:
 // every problem is an *Error naming the file and, when it has one, a line of
 // it.
 func checkTraceErrors(t *testing.T, name string, data []byte, err error) {
 	t.Helper()
-	lines := bytes.Count(data, []byte("\n")) + 1
+	lines := len(yamlLineBreak.Split(string(data), -1))
 	leaves := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		leaves = joined.Unwrap()
