@@ -248,7 +248,7 @@ func TestReadmeShape(t *testing.T) {
 	for _, s := range sections {
 		got = append(got, s[5:])
 	}
-	want := []string{"Quick start", "Create the bot", "Commands", "Configuration", "Operating it", "Languages", "More"}
+	want := []string{"Quick start", "Create the bot", "Commands", "Configuration", "Operating it", "Performance", "Languages", "More"}
 	if !slices.Equal(got, want) {
 		t.Errorf("README sections = %q, want %q", got, want)
 	}

@@ -75,7 +75,8 @@ type assessment struct {
 // rests on nothing else. A down service is not announced degraded on its
 // way back: people hear of it twice, when it breaks and when it is back.
 // An observation made while the vantage point is offline changes nothing
-// but the state shown.
+// but the state shown, and the time unproven probes have had to prove
+// themselves, which starts over.
 func Decide(prev Status, o Observation, th Thresholds) Decision {
 	next := prev
 	next.Service = o.Service
@@ -87,6 +88,7 @@ func Decide(prev Status, o Observation, th Thresholds) Decision {
 		next.Announced, next.State, next.Since = Operational, Operational, o.At
 	}
 	if !o.ControlOK {
+		restartUnproven(next.Probes, o.Clock)
 		next.setState(Unknown, o.At)
 		return Decision{Status: next}
 	}

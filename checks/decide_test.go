@@ -333,6 +333,29 @@ func TestDecideWarnings(t *testing.T) {
 	}
 }
 
+func TestOfflineTimeDoesNotCountAsUnproven(t *testing.T) {
+	// The machine starts offline for 20 minutes, twice warn_after: no
+	// probe can prove itself, and none is to blame. Back online, probe b
+	// still never answers: it is reported warn_after later, not at once.
+	th := testThresholds()
+	var s Status
+	var warned []string
+	for i := range 200 {
+		code := "!tttt"
+		if i >= 120 {
+			code = "otoo"
+		}
+		d := Decide(s, observed(code, i), th)
+		for _, w := range d.Warnings {
+			warned = append(warned, fmt.Sprintf("%d:%s:%s", i, w.Probe, w.Kind))
+		}
+		s = d.Status
+	}
+	if diff := cmp.Diff([]string{"180:b:unproven"}, warned); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
 func TestGlance(t *testing.T) {
 	for _, tc := range []struct {
 		code string

@@ -150,6 +150,17 @@ func newTrack(spec string, clock time.Duration) *ProbeTrack {
 	return &ProbeTrack{Spec: spec, Seen: clock}
 }
 
+// restartUnproven starts the time to prove themselves over for the probes
+// in tracks that never have: while this machine is offline nothing can, and
+// a probe is reported unproven only after Thresholds.WarnAfter online.
+func restartUnproven(tracks map[string]*ProbeTrack, clock time.Duration) {
+	for _, t := range tracks {
+		if !t.Proven {
+			t.Seen, t.OKRun = clock, 0
+		}
+	}
+}
+
 // trackOf returns the track of r in tracks, starting it over when the
 // probe is new or its spec changed.
 func trackOf(tracks map[string]*ProbeTrack, r Result, clock time.Duration) *ProbeTrack {

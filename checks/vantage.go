@@ -39,6 +39,13 @@ type VantageStore interface {
 // Meta at all.
 var offlineRoles = []Role{RoleWeb, RoleSystemDNS, RoleRoute}
 
+// metaAnswers counts the service probes' results of one round: proven is
+// the proven probes and answered those of them that answered as expected;
+// reached is every probe, proven or not, that answered as expected.
+type metaAnswers struct {
+	proven, answered, reached int
+}
+
 // vantageVerdict is what the control probes of one round say.
 type vantageVerdict struct {
 	offline       bool
@@ -52,13 +59,19 @@ type vantageVerdict struct {
 // this machine is offline: when every proven control probe of one of the
 // web, system_dns or route roles failed, twice in a row (once may be
 // chance). A control probe that never worked from here proves nothing
-// either way. When the failing role is contradicted by Meta's own probes (at
+// either way, with one exception: when a role has no proven control probe
+// and every one of them fails while not one of Meta's probes (proven or
+// not) answers either, nothing answers from here at all. That is this
+// machine, as on a first start with its resolver down, and it is offline
+// as if the role's probes were proven; otherwise every probe would sit
+// unproven and each would be reported on its own. When the failing role is contradicted by Meta's own probes (at
 // least half of the proven ones answered as expected), the control probe,
 // not the network, is wrong: the round counts, and the operator is warned
-// if that lasts OddFor, as for a probe whose target changed. Failing public resolvers only silence the probes
-// that ask them. proven and answered count the proven service probes and
-// those of them that answered as expected in the round.
-func (v *Vantage) judge(control []Result, proven, answered int, clock time.Duration, th Thresholds) vantageVerdict {
+// if that lasts OddFor, as for a probe whose target changed. Failing public
+// resolvers only silence the probes that ask them. While this machine is
+// offline, the unproven control probes' time to prove themselves starts
+// over, as the service probes' does (see Decide).
+func (v *Vantage) judge(control []Result, meta metaAnswers, clock time.Duration, th Thresholds) vantageVerdict {
 	if v.Probes == nil {
 		v.Probes = make(map[string]*ProbeTrack)
 	}
@@ -67,12 +80,20 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 		failures       []string
 	}
 	roles := make(map[Role]*tally)
+	// the roles' probes that never worked from here: how many of them
+	// answered in this round, and how the others failed
+	type untried struct {
+		answered int
+		failures []string
+	}
+	unproven := make(map[Role]*untried)
 	var verdict vantageVerdict
 	seen := make(map[string]bool, len(control))
 	for _, r := range control {
 		seen[r.Probe] = true
 		t := trackOf(v.Probes, r, clock)
 		t.Class, t.Detail, t.Kind = r.Class, r.Detail, r.Kind
+		role := cmp.Or(r.Role, RoleWeb)
 		if !t.Proven {
 			t.OKRun++
 			if r.Class != ClassOK {
@@ -82,9 +103,16 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 			if t.Proven {
 				verdict.proven = append(verdict.proven, r.Probe)
 			}
+			if unproven[role] == nil {
+				unproven[role] = &untried{}
+			}
+			if u := unproven[role]; r.Class == ClassOK {
+				u.answered++
+			} else {
+				u.failures = append(u.failures, r.Probe+": "+string(r.Class))
+			}
 			continue
 		}
-		role := cmp.Or(r.Role, RoleWeb)
 		if roles[role] == nil {
 			roles[role] = &tally{}
 		}
@@ -106,6 +134,13 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 			failing[role] = v.Failing[role] + 1
 		}
 	}
+	for _, role := range offlineRoles {
+		if u := unproven[role]; roles[role] == nil && u != nil && u.answered == 0 && meta.reached == 0 {
+			n := len(u.failures)
+			roles[role] = &tally{proven: n, failed: n, failures: u.failures}
+			failing[role] = v.Failing[role] + 1
+		}
+	}
 	v.Failing = failing
 	down := func(role Role) bool { return failing[role] >= 2 }
 
@@ -116,7 +151,7 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 		if !down(role) {
 			continue
 		}
-		if proven < 3 || 2*answered < proven {
+		if meta.proven < 3 || 2*meta.answered < meta.proven {
 			why = append(why, string(role)+" ("+strings.Join(roles[role].failures, ", ")+")")
 			continue
 		}
@@ -129,13 +164,16 @@ func (v *Vantage) judge(control []Result, proven, answered int, clock time.Durat
 			v.Warned = append(v.Warned, role)
 			verdict.warnings = append(verdict.warnings, Warning{Probe: string(role), Kind: WarnControl, Text: fmt.Sprintf(
 				"control probes of role %s fail (%s) while %d of %d of Meta's probes answer as expected: check the control probes' targets",
-				role, strings.Join(roles[role].failures, ", "), answered, proven)})
+				role, strings.Join(roles[role].failures, ", "), meta.answered, meta.proven)})
 		}
 	}
 	v.Contradicted = contradicted
 	v.Warned = slices.DeleteFunc(v.Warned, func(role Role) bool { _, ok := contradicted[role]; return !ok })
 	verdict.offline = len(why) > 0
 	verdict.why = strings.Join(why, "; ")
+	if verdict.offline {
+		restartUnproven(v.Probes, clock)
+	}
 	verdict.warnings = append(verdict.warnings, warnings("", v.Probes, clock, th)...)
 	return verdict
 }
@@ -150,6 +188,6 @@ func OfflineNow(control []Result) (offline bool, why string, publicDNSDown bool)
 		v.Probes[r.Probe] = &ProbeTrack{Spec: r.Spec, Proven: true}
 		v.Failing[cmp.Or(r.Role, RoleWeb)] = 1 // one round is all there is
 	}
-	verdict := v.judge(control, 0, 0, 0, Thresholds{ProveAfter: 1, WarnAfter: Duration(time.Hour)})
+	verdict := v.judge(control, metaAnswers{}, 0, Thresholds{ProveAfter: 1, WarnAfter: Duration(time.Hour)})
 	return verdict.offline, verdict.why, verdict.publicDNSDown
 }

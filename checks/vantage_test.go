@@ -49,12 +49,12 @@ func TestVantageJudge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var v Vantage
 			for range th.ProveAfter {
-				v.judge(controls("ooooo"), 0, 0, 0, th)
+				v.judge(controls("ooooo"), metaAnswers{}, 0, th)
 			}
 			var got []bool
 			var last vantageVerdict
 			for i, code := range tc.rounds {
-				last = v.judge(controls(code), tc.proven, tc.answer, time.Duration(i)*time.Minute, th)
+				last = v.judge(controls(code), metaAnswers{proven: tc.proven, answered: tc.answer, reached: tc.answer}, time.Duration(i)*time.Minute, th)
 				got = append(got, last.offline)
 			}
 			if diff := cmp.Diff(tc.offline, got); diff != "" {
@@ -74,7 +74,7 @@ func TestVantageUnprovenControlsProveNothing(t *testing.T) {
 	var v Vantage
 	var warned []string
 	for i := range 100 {
-		verdict := v.judge(controls("oooox"), 10, 10, time.Duration(i)*30*time.Second, th)
+		verdict := v.judge(controls("oooox"), metaAnswers{10, 10, 10}, time.Duration(i)*30*time.Second, th)
 		if verdict.offline || verdict.publicDNSDown {
 			t.Fatalf("round %d: offline %v, public DNS down %v; an unproven control must count for nothing", i, verdict.offline, verdict.publicDNSDown)
 		}
@@ -87,15 +87,75 @@ func TestVantageUnprovenControlsProveNothing(t *testing.T) {
 	}
 }
 
+func TestVantageStartsWithNothingAnswering(t *testing.T) {
+	// First start ever, with this machine's resolver dead for 12 minutes:
+	// no control probe has proven itself, and neither has any of Meta's,
+	// and nothing answers. That is this machine: offline from the second
+	// round, with no per-probe warning then or after it comes back.
+	th := testThresholds()
+	var v Vantage
+	var offline []int
+	var warned []string
+	var why string
+	for i := range 100 {
+		code, meta := "xxxxx", metaAnswers{}
+		if i >= 24 {
+			code, meta = "ooooo", metaAnswers{reached: 10}
+		}
+		verdict := v.judge(controls(code), meta, time.Duration(i)*30*time.Second, th)
+		if verdict.offline {
+			offline = append(offline, i)
+			why = verdict.why
+		}
+		for _, w := range verdict.warnings {
+			warned = append(warned, w.Probe+":"+string(w.Kind))
+		}
+	}
+	if len(offline) != 23 || offline[0] != 1 || offline[22] != 23 {
+		t.Errorf("offline in rounds %v, want 1 to 23", offline)
+	}
+	if want := "system_dns (dns_system: dns_timeout)"; !strings.Contains(why, want) {
+		t.Errorf("offline because %q, want it to name %q", why, want)
+	}
+	if len(warned) > 0 {
+		t.Errorf("warnings %q, want none: going offline is told once, by the watcher", warned)
+	}
+	for name, track := range v.Probes {
+		if !track.Proven {
+			t.Errorf("control probe %s unproven after 76 clean rounds", name)
+		}
+	}
+}
+
+func TestVantageUnprovenControlsAndMetaAnswers(t *testing.T) {
+	// Every control probe fails from the first round, but Meta's probes
+	// answer: the control probes are wrong here, not the network.
+	th := testThresholds()
+	var v Vantage
+	var warned []string
+	for i := range 40 {
+		verdict := v.judge(controls("xxxxx"), metaAnswers{reached: 3}, time.Duration(i)*30*time.Second, th)
+		if verdict.offline {
+			t.Fatalf("round %d: offline while Meta's probes answer", i)
+		}
+		for _, w := range verdict.warnings {
+			warned = append(warned, w.Probe+":"+string(w.Kind))
+		}
+	}
+	if len(warned) != 5 {
+		t.Errorf("warnings %q, want one unproven warning per control probe", warned)
+	}
+}
+
 func TestVantageContradictedControlWarns(t *testing.T) {
 	th := testThresholds()
 	var v Vantage
 	for range th.ProveAfter {
-		v.judge(controls("ooooo"), 0, 0, 0, th)
+		v.judge(controls("ooooo"), metaAnswers{}, 0, th)
 	}
 	var warned []string
 	for i := range 200 {
-		verdict := v.judge(controls("oooxo"), 10, 10, time.Duration(i)*30*time.Second, th)
+		verdict := v.judge(controls("oooxo"), metaAnswers{10, 10, 10}, time.Duration(i)*30*time.Second, th)
 		for _, w := range verdict.warnings {
 			warned = append(warned, w.Probe+":"+string(w.Kind))
 		}

@@ -187,20 +187,27 @@ func (w *Watcher) judge(obs []Observation, statuses map[string]Status) {
 	if len(obs) == 0 {
 		return
 	}
-	proven, answered := 0, 0
+	var meta metaAnswers
 	for _, o := range obs {
 		tracks := statuses[o.Service].Probes
 		for _, r := range o.Results {
-			if t := tracks[r.Probe]; t != nil && t.Proven && t.Spec == r.Spec && !r.ViaPublicDNS {
-				proven++
-				if r.Class == ClassOK {
-					answered++
+			if r.ViaPublicDNS {
+				continue
+			}
+			ok := r.Class == ClassOK
+			if ok {
+				meta.reached++
+			}
+			if t := tracks[r.Probe]; t != nil && t.Proven && t.Spec == r.Spec {
+				meta.proven++
+				if ok {
+					meta.answered++
 				}
 			}
 		}
 	}
 	before := cloneVantage(w.vantage)
-	v := w.vantage.judge(obs[0].Control, proven, answered, w.clock, w.Thresholds)
+	v := w.vantage.judge(obs[0].Control, meta, w.clock, w.Thresholds)
 	if len(v.proven) > 0 {
 		w.Log.Info("control probes answer as expected from here: they now tell whether this machine is online", "probes", v.proven)
 	}
