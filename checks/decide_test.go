@@ -304,16 +304,16 @@ func TestDecideSpecChangeStartsOver(t *testing.T) {
 	}
 }
 
-func TestDecideWarnings(t *testing.T) {
-	th := testThresholds()
+// warnedOver folds n checks into a status, the code of check i being
+// before for i < switchAt and after from then on, and returns the
+// operator warnings given as "check:probe:kind".
+func warnedOver(th Thresholds, n, switchAt int, before, after string) []string {
 	var s Status
 	var warned []string
-	// Probe b never answers as expected; probe c, once proven, answers
-	// oddly for good.
-	for i := range 400 {
-		code := "otoo"
-		if i >= 10 {
-			code = "otso"
+	for i := range n {
+		code := before
+		if i >= switchAt {
+			code = after
 		}
 		d := Decide(s, observed(code, i), th)
 		for _, w := range d.Warnings {
@@ -321,6 +321,14 @@ func TestDecideWarnings(t *testing.T) {
 		}
 		s = d.Status
 	}
+	return warned
+}
+
+func TestDecideWarnings(t *testing.T) {
+	th := testThresholds()
+	// Probe b never answers as expected; probe c, once proven, answers
+	// oddly for good.
+	warned := warnedOver(th, 400, 10, "otoo", "otso")
 	// Checks are 10 s apart: warn_after (10 min) is 60 checks, odd_for
 	// (1 h) 360 checks after c began answering oddly.
 	want := []string{"60:b:unproven", "370:c:odd"}
@@ -337,20 +345,7 @@ func TestOfflineTimeDoesNotCountAsUnproven(t *testing.T) {
 	// The machine starts offline for 20 minutes, twice warn_after: no
 	// probe can prove itself, and none is to blame. Back online, probe b
 	// still never answers: it is reported warn_after later, not at once.
-	th := testThresholds()
-	var s Status
-	var warned []string
-	for i := range 200 {
-		code := "!tttt"
-		if i >= 120 {
-			code = "otoo"
-		}
-		d := Decide(s, observed(code, i), th)
-		for _, w := range d.Warnings {
-			warned = append(warned, fmt.Sprintf("%d:%s:%s", i, w.Probe, w.Kind))
-		}
-		s = d.Status
-	}
+	warned := warnedOver(testThresholds(), 200, 120, "!tttt", "otoo")
 	if diff := cmp.Diff([]string{"180:b:unproven"}, warned); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
