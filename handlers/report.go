@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
 	tele "gopkg.in/telebot.v3"
 
 	"github.com/outagebot/outagebot/checks"
@@ -175,12 +176,16 @@ func (h *handler) count(chat *tele.Chat, service, kind string, who *tele.User) (
 }
 
 // primaryLanguage is the primary subtag of a Telegram language code ("pt"
-// of "pt-br"), lower case, or "" when there is none: all a report keeps of
-// where its sender may be.
+// of "pt-br"), canonical ("he" of "iw"), or "" when the code names no known
+// language: all a report keeps of where its sender may be.
 func primaryLanguage(code string) string {
-	primary, _, _ := strings.Cut(strings.ToLower(code), "-")
-	if len(primary) < 2 || len(primary) > 3 || strings.Trim(primary, "abcdefghijklmnopqrstuvwxyz") != "" {
+	tag, err := language.Parse(code)
+	if err != nil {
 		return ""
 	}
-	return primary
+	base, conf := tag.Base()
+	if conf != language.Exact { // "und" would be guessed as English
+		return ""
+	}
+	return base.String()
 }
