@@ -65,9 +65,5 @@ func (p *Printer) feedHeadline(incs, open []checks.Incident) string {
 	case 1:
 		return p.headline(open[0].Service, open[0].State)
 	}
-	ids := make([]string, len(open))
-	for i, inc := range open {
-		ids[i] = inc.Service
-	}
-	return p.fill(p.t.MetaWide, markup("services", p.names(ids)))
+	return p.metaWide(open) // several open incidents in one entry are one group
 }
