@@ -2,7 +2,6 @@ package ops
 
 import (
 	"cmp"
-	"crypto/sha1"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/outagebot/outagebot/checks"
 )
@@ -228,20 +229,15 @@ func contentHTML(content string) string {
 	return b.String()
 }
 
-// entryNamespace is the UUID namespace of the entries' ids: 16 random bytes,
-// fixed for ever, since changing them would show every entry anew.
-const entryNamespace = "\x6f\x2b\x8e\x51\xc3\x0d\x4a\x7e\x9b\x12\x5e\xa4\x33\xd0\x7c\x19"
+// entryNamespace is the UUID namespace of the entries' ids: random, fixed
+// for ever, since changing it would show every entry anew.
+var entryNamespace = uuid.UUID{0x6f, 0x2b, 0x8e, 0x51, 0xc3, 0x0d, 0x4a, 0x7e, 0x9b, 0x12, 0x5e, 0xa4, 0x33, 0xd0, 0x7c, 0x19}
 
 // entryID is the id of the entry with the given key and publication time, a
 // name-based UUID (version 5, RFC 9562). The start time keeps ids apart
 // across databases, which all number their incidents from 1; neither
 // changes while an incident evolves, so the entry keeps its id.
 func entryID(key uint64, published time.Time) string {
-	h := sha1.New()
-	h.Write([]byte(entryNamespace))
-	fmt.Fprintf(h, "incident/%d/%s", key, published.UTC().Format(time.RFC3339Nano))
-	u := h.Sum(nil)[:16]
-	u[6] = u[6]&0x0f | 0x50 // version 5
-	u[8] = u[8]&0x3f | 0x80 // the RFC's variant
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", u[:4], u[4:6], u[6:8], u[8:10], u[10:])
+	name := fmt.Sprintf("incident/%d/%s", key, published.UTC().Format(time.RFC3339Nano))
+	return uuid.NewSHA1(entryNamespace, []byte(name)).URN()
 }
