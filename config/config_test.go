@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,9 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // place is where an *Error points, without its wording.
 type place struct {
@@ -246,19 +244,7 @@ func TestYAMLGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "default.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("YAML() differs from %s (-want +got), run go test -update if intended:\n%s", golden, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "default.golden.yaml"), got)
 }
 
 func TestParseOnTopOfDefault(t *testing.T) {

@@ -3,9 +3,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -14,27 +12,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outagebot/outagebot/checks"
+	"github.com/outagebot/outagebot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func TestStatusJSONGolden(t *testing.T) {
 	w := newPublicWorld(t, "en", 0)
 	w.history(t)
 	_, got := w.document(t, "/status.json", "application/json")
-	golden := filepath.Join("testdata", "status.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("/status.json differs from %s (-want +got), run go test -update if intended:\n%s", golden, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "status.golden.json"), got)
 }
 
 // statusOf decodes a status document loosely, as a client would.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,9 +15,8 @@ import (
 
 	"github.com/outagebot/outagebot/checks"
 	"github.com/outagebot/outagebot/config"
+	"github.com/outagebot/outagebot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // defaultOptions are what `outagebot replay` uses without a config file:
 // the detector as it ships.
@@ -128,19 +126,7 @@ func TestPrint(t *testing.T) {
 	if err := r.Print(&out, false); err != nil {
 		t.Fatalf("Print: %v", err)
 	}
-	golden := filepath.Join("testdata", "print.golden")
-	if *update {
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), out.String()); diff != "" {
-		t.Errorf("Print (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "print.golden"), out.Bytes())
 }
 
 func TestPrintLongTraces(t *testing.T) {
